@@ -1,0 +1,56 @@
+# The two set-up commands of the README: `make demo` and `make test`. Each installs what it needs:
+# Debian packages (apt-get), then a virtual environment with the project and its pinned dependencies.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := .stamps
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SYSTEM_PACKAGES := ffmpeg espeak-ng fonts-dejavu-core chromium postgresql
+
+.PHONY: demo test lint typecheck pytest bench dev clean
+
+$(STAMPS)/system:
+	$(SUDO) apt-get update
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y $(SYSTEM_PACKAGES)
+	mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/venv: pyproject.toml $(STAMPS)/system
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+	$(BIN)/pip install -e '.[dev]'
+	touch $@
+
+# openai-whisper is an optional backend; the tests cover it, so they install it. torch==2.13.0 goes
+# first and explicitly: that version is a local CPU wheel here, an unpinned torch pulls CUDA packages.
+$(STAMPS)/test-extras: $(STAMPS)/venv
+	$(BIN)/pip install torch==2.13.0
+	$(BIN)/pip install -e '.[dev,openai-whisper]'
+	touch $@
+
+demo: $(STAMPS)/venv
+	$(BIN)/pellacia-dist demo
+
+dev: $(STAMPS)/venv
+	$(BIN)/pellacia-dist dev
+
+lint: $(STAMPS)/venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMPS)/venv
+	$(BIN)/mypy
+
+pytest: $(STAMPS)/test-extras
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+bench: $(STAMPS)/venv
+	$(BIN)/python benchmarks/bench_tts.py
+	$(BIN)/python benchmarks/bench_transcribe.py
+	$(BIN)/python benchmarks/bench_render.py
+	$(BIN)/python benchmarks/bench_story_to_short.py
+
+clean:
+	rm -rf $(STAMPS) .pellacia tests/artifacts

@@ -1,0 +1,5 @@
+"""Partitions shared by every asset, sensor and job."""
+
+import dagster as dg
+
+story_partitions = dg.DynamicPartitionsDefinition(name="story")

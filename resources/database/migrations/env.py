@@ -1,0 +1,10 @@
+"""Alembic environment: always run against the connection handed over by engine.migrate()."""
+
+from alembic import context
+
+from resources.database.models import Base
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

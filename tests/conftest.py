@@ -1,0 +1,87 @@
+"""Shared fixtures: an isolated PELLACIA_HOME, and a fresh PostgreSQL database when a test needs one.
+
+PostgreSQL: the server at 127.0.0.1:5432 (trust auth) when it answers; otherwise a throwaway server from
+Debian's postgresql package, started by pytest-postgresql.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg2
+import pytest
+from psycopg2 import sql
+from pytest_postgresql import factories
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+LOCAL_POSTGRES = ("127.0.0.1", 5432)
+
+
+def _local_postgres_answers() -> bool:
+    try:
+        with socket.create_connection(LOCAL_POSTGRES, timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _pg_ctl() -> str:
+    installed = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+    return shutil.which("pg_ctl") or (str(installed[-1]) if installed else "pg_ctl")
+
+
+postgresql_proc = factories.postgresql_proc(executable=_pg_ctl())
+
+
+@pytest.fixture(scope="session")
+def postgres_server(request: pytest.FixtureRequest) -> str:
+    """A server URL without a database name: `postgresql://user@host:port`."""
+    if _local_postgres_answers():
+        return "postgresql://postgres@127.0.0.1:5432"
+    executor = request.getfixturevalue("postgresql_proc")
+    return f"postgresql://{executor.user}@{executor.host}:{executor.port}"
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty database on the test server, dropped afterwards."""
+    name = f"pellacia_test_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(f"{postgres_server}/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield f"{postgres_server}/{name}"
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        admin.close()
+
+
+@pytest.fixture
+def pellacia_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_models: Path) -> Path:
+    """A private PELLACIA_HOME with the embedded defaults; models are shared across tests to save time."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("PELLACIA_HOME", str(home))
+    monkeypatch.delenv("PELLACIA_POSTGRES_URL", raising=False)
+    monkeypatch.delenv("PELLACIA_DATABASE_URL", raising=False)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.setenv("PELLACIA_MODELS_DIR", str(shared_models))
+    monkeypatch.setenv("PELLACIA_CACHE_DIR", str(shared_models / "cache"))
+    return home
+
+
+@pytest.fixture(scope="session")
+def shared_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Joined Whisper models and measured voice paces, prepared once per test session."""
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
