@@ -1,0 +1,222 @@
+"""One HTTP transport for every platform client: retries, rate-limit waits, token refresh, streaming.
+
+The transport knows nothing of a platform's error format: each client passes a `classify` function that
+turns a response into a `PlatformError` (or None when it succeeded), and the transport acts on its kind:
+retry with backoff, wait as long as the platform's headers say, refresh the token once on 401, or stop.
+A call that creates something (`creates=True`) is never blindly retried after the connection broke or the
+server failed: that outcome is ambiguous and the caller must ask the platform first.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import httpx
+
+from resources.platforms.errors import AmbiguousOutcomeError, ErrorKind, PlatformError, redact
+
+BLOCK_SIZE = 1024 * 1024
+Classifier = Callable[[httpx.Response], PlatformError | None]
+Body = bytes | Callable[[], Iterable[bytes]] | None
+
+
+class TokenProvider(Protocol):
+    """The current access token of one account, and a way to get a new one."""
+
+    def access_token(self) -> str: ...
+
+    def refresh(self) -> str: ...
+
+    def secrets(self) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try: attempts per call, exponential backoff, and the longest wait we accept."""
+
+    max_attempts: int = 5
+    base_delay_s: float = 1.0
+    max_delay_s: float = 120.0
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter, as Google's upload sample does."""
+        return float(min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1) * random.uniform(0.5, 1.0)))
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def file_chunks(
+    path: Path, offset: int, length: int, block: int = BLOCK_SIZE
+) -> Callable[[], Iterator[bytes]]:
+    """A re-startable reader of `length` bytes at `offset`: memory stays at one block, whatever the size."""
+
+    def read() -> Iterator[bytes]:
+        remaining = length
+        with path.open("rb") as handle:
+            handle.seek(offset)
+            while remaining > 0:
+                data = handle.read(min(block, remaining))
+                if not data:
+                    raise PlatformError("local", ErrorKind.INVALID_MEDIA, f"{path} shrank while uploading")
+                remaining -= len(data)
+                yield data
+
+    return read
+
+
+def wait_hint(response: httpx.Response, now: float | None = None) -> float | None:
+    """Seconds to wait before the next call, from whichever rate-limit header the platform sent."""
+    now = time.time() if now is None else now
+    retry_after = response.headers.get("retry-after")
+    if retry_after:
+        if retry_after.strip().isdigit():
+            return float(retry_after)
+        parsed = email.utils.parsedate_to_datetime(retry_after)
+        return max(0.0, parsed.timestamp() - now)
+    reset = response.headers.get("x-rate-limit-reset")
+    if reset and reset.strip().isdigit() and response.headers.get("x-rate-limit-remaining", "1") == "0":
+        return max(0.0, float(reset) - now)
+    minutes = meta_regain_minutes(response.headers)
+    return None if minutes is None else minutes * 60.0
+
+
+def meta_regain_minutes(headers: Mapping[str, str]) -> float | None:
+    """`estimated_time_to_regain_access` (minutes) from Meta's X-Business-Use-Case-Usage / X-App-Usage."""
+    longest: float | None = None
+    for name in ("x-business-use-case-usage", "x-app-usage", "x-page-usage"):
+        raw = headers.get(name)
+        if not raw:
+            continue
+        try:
+            usage: Any = json.loads(raw)
+        except json.JSONDecodeError:
+            continue
+        entries: list[Any] = []
+        if isinstance(usage, dict) and "call_count" not in usage:
+            for value in usage.values():
+                entries.extend(value if isinstance(value, list) else [value])
+        else:
+            entries.append(usage)
+        for entry in entries:
+            if isinstance(entry, dict) and entry.get("estimated_time_to_regain_access"):
+                minutes = float(entry["estimated_time_to_regain_access"])
+                longest = minutes if longest is None else max(longest, minutes)
+    return longest
+
+
+class PlatformHttp:
+    """An httpx client bound to one platform account, with the platform's error classifier."""
+
+    def __init__(
+        self,
+        platform: str,
+        classify: Classifier,
+        *,
+        tokens: TokenProvider | None = None,
+        auth: Callable[[str], dict[str, str]] = bearer,
+        retry: RetryPolicy | None = None,
+        timeout: httpx.Timeout | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.platform = platform
+        self.classify = classify
+        self.tokens = tokens
+        self.auth = auth
+        self.retry = retry or RetryPolicy()
+        self.sleep = sleep
+        self.log = logger or logging.getLogger(f"pellacia.platforms.{platform}")
+        self.client = httpx.Client(timeout=timeout or httpx.Timeout(30.0, read=300.0, write=300.0))
+        self.calls = 0
+
+    def close(self) -> None:
+        self.client.close()
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        creates: bool = False,
+        authenticated: bool = True,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        data: Mapping[str, Any] | None = None,
+        files: Mapping[str, Any] | None = None,
+        content: Body = None,
+    ) -> httpx.Response:
+        """Send one logical call, retrying what may be retried; raise a classified PlatformError otherwise."""
+        attempt = 0
+        refreshed = False
+        label = f"{method} {urlsplit(url).path}"
+        while True:
+            attempt += 1
+            send_headers = dict(headers or {})
+            if authenticated and self.tokens is not None:
+                send_headers.update(self.auth(self.tokens.access_token()))
+            body = content() if callable(content) else content
+            self.calls += 1
+            try:
+                response = self.client.request(
+                    method, url, headers=send_headers, params=params, json=json_body, data=data,
+                    files=files, content=body,
+                )  # fmt: skip
+            except httpx.TransportError as error:
+                if creates:
+                    raise AmbiguousOutcomeError(
+                        self.platform,
+                        f"{label}: connection lost ({type(error).__name__}); it may have taken effect",
+                    ) from error
+                failure = PlatformError(
+                    self.platform,
+                    ErrorKind.RETRYABLE,
+                    f"{label}: {type(error).__name__}: {self._safe(str(error))}",
+                )
+            else:
+                classified = self.classify(response)
+                if classified is None:
+                    return response
+                failure = classified
+                if creates and response.status_code >= 500:
+                    raise AmbiguousOutcomeError(
+                        self.platform, f"{label}: HTTP {response.status_code}; it may have taken effect"
+                    )
+            if failure.kind is ErrorKind.AUTH and failure.status == 401 and self.tokens and not refreshed:
+                self.log.info("%s: access token refused; refreshing it", self.platform)
+                self.tokens.refresh()
+                refreshed = True
+                continue
+            if not failure.retryable or attempt >= self.retry.max_attempts:
+                raise failure
+            delay = (
+                failure.retry_after_s if failure.retry_after_s is not None else self.retry.backoff(attempt)
+            )
+            if delay > self.retry.max_delay_s:
+                raise PlatformError(
+                    self.platform,
+                    failure.kind,
+                    f"{failure.args[0].split(': ', 1)[-1]} (asked to wait {delay:.0f} s; try later)",
+                    status=failure.status,
+                    code=failure.code,
+                    retry_after_s=delay,
+                )
+            self.log.warning(
+                "%s: %s; retrying in %.1f s (attempt %d)", self.platform, failure, delay, attempt
+            )
+            self.sleep(delay)
+
+    def _safe(self, text: str) -> str:
+        secrets: list[str | None] = list(self.tokens.secrets()) if self.tokens else []
+        return redact(text, secrets)
