@@ -1,0 +1,119 @@
+"""Real media for the rendering tests: espeak speech, a hand-written ASS file, frame and audio readers."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+Frame = npt.NDArray[np.uint8]
+
+ASS_TEMPLATE = """[Script Info]
+ScriptType: v4.00+
+PlayResX: 1080
+PlayResY: 1920
+ScaledBorderAndShadow: yes
+
+[V4+ Styles]
+Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, \
+Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, \
+MarginR, MarginV, Encoding
+Style: Title,DejaVu Sans,76,&H00FFFFFF,&H00FFFFFF,&H00000000,&H64000000,-1,0,0,0,100,100,0,0,1,4,2,5,\
+100,100,0,1
+Style: Caption,DejaVu Sans,84,&H00FFFFFF,&H00FFFFFF,&H00000000,&H64000000,-1,0,0,0,100,100,0,0,1,6,2,2,\
+60,60,560,1
+
+[Events]
+Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
+Dialogue: 1,0:00:00.00,0:00:01.50,Title,,0,0,0,,My neighbour ruined my wedding
+Dialogue: 0,0:00:01.50,0:00:02.50,Caption,,0,0,0,,{\\c&H00FFFF&}She{\\r} said what?
+Dialogue: 0,0:00:02.50,0:00:03.50,Caption,,0,0,0,,She {\\c&H00FFFF&}said{\\r} what?
+Dialogue: 0,0:00:03.50,0:00:05.00,Caption,,0,0,0,,She said {\\c&H00FFFF&}what?{\\r}
+"""
+
+
+def run_ffmpeg(*args: str) -> bytes:
+    return subprocess.run(
+        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", *args], capture_output=True, check=True
+    ).stdout
+
+
+@pytest.fixture(scope="session")
+def ffmpeg_cli() -> Callable[..., bytes]:
+    """Run the real ffmpeg CLI (quiet, overwriting) and return its stdout."""
+    return run_ffmpeg
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("rendering-media")
+
+
+@pytest.fixture(scope="session")
+def speech_wav(media_dir: Path) -> Path:
+    """About 4 s of espeak-ng speech at 22,050 Hz mono (the render must resample it to 48 kHz)."""
+    path = media_dir / "speech.wav"
+    subprocess.run(
+        ["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(path), "She said what? I could not believe it."],
+        check=True,
+    )
+    return path
+
+
+@pytest.fixture(scope="session")
+def captions_ass(media_dir: Path) -> Path:
+    path = media_dir / "captions.ass"
+    path.write_text(ASS_TEMPLATE, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def frame_at() -> Callable[[Path, float], Frame]:
+    """Decode the frame shown at a time as an RGB array (height, width, 3)."""
+
+    def read(video: Path, at_s: float) -> Frame:
+        raw = run_ffmpeg(
+            "-ss", f"{at_s:.3f}", "-i", str(video),
+            "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-",
+        )  # fmt: skip
+        width, height = _size(video)
+        return np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 3)
+
+    return read
+
+
+@pytest.fixture(scope="session")
+def audio_samples() -> Callable[[Path], npt.NDArray[np.float32]]:
+    """Decode a file's audio as mono 48 kHz float samples."""
+
+    def read(path: Path) -> npt.NDArray[np.float32]:
+        raw = run_ffmpeg("-i", str(path), "-vn", "-ac", "1", "-ar", "48000", "-f", "f32le", "-")
+        return np.frombuffer(raw, dtype=np.float32)
+
+    return read
+
+
+def _size(video: Path) -> tuple[int, int]:
+    out = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "stream=width,height",
+            "-of",
+            "csv=p=0",
+            str(video),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    width, height = out.split(",")
+    return int(width), int(height)
