@@ -49,7 +49,6 @@ class Settings:
     def media_dir(self) -> Path:
         return self.home / "media"
 
-
     @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"

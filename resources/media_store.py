@@ -66,7 +66,7 @@ class MediaStore:
         shutil.rmtree(self.story_dir(story_key), ignore_errors=True)
 
 
-class MediaStoreResource(dg.ConfigurableResource):  # type: ignore[misc]
+class MediaStoreResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     """Where every story's artefacts live (default `$PELLACIA_HOME/media`)."""
 
     root: str

@@ -49,14 +49,16 @@ def decode_text(data: bytes, origin: str) -> str:
     """UTF-8 text or a clear refusal: empty, binary and other encodings are named as such."""
     if not data.strip():
         raise StoryError(f"{origin}: the story is empty")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise StoryError(f"{origin}: the story is UTF-16 text; save it as UTF-8 and try again")
     if b"\x00" in data[:8192]:
         raise StoryError(f"{origin}: this is a binary file, not a text story")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise StoryError(
-            f"{origin}: the story is not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); "
-            "save it as UTF-8 and try again"
+            f"{origin}: the story is not UTF-8 text (byte 0x{data[error.start]:02x} at offset "
+            f"{error.start}); save it as UTF-8 and try again"
         ) from error
     controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t")
     if controls > max(8, len(text) // 100):

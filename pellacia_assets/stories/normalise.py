@@ -37,9 +37,7 @@ def detect_language(text: str) -> str | None:
     return str(best.lang) if best.prob >= _MIN_CONFIDENCE else None
 
 
-def normalise(
-    record: SourceRecord, *, max_words: int, speakable: Collection[str], voice_name: str
-) -> Story:
+def normalise(record: SourceRecord, *, max_words: int, speakable: Collection[str], voice_name: str) -> Story:
     """The cleaned story, or a StoryError saying why it cannot become a short."""
     origin = f"story {record.key!r}"
     if not _KEY.match(record.key):

@@ -28,7 +28,7 @@ def open_database(url: str, schema: str = DEFAULT_SCHEMA) -> sessionmaker[Sessio
         return cached[1]
 
 
-class DatabaseResource(dg.ConfigurableResource):  # type: ignore[misc]
+class DatabaseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     """The app tables (stories, ledger, analytics, schedules, manual queue, credentials)."""
 
     url: str

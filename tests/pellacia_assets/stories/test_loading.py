@@ -42,6 +42,7 @@ def test_bundled_samples_load() -> None:
         ("blank.md", b"  \n\t\n", "the story is empty"),
         ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file"),
         ("latin1.txt", "Café crème".encode("latin-1"), "not UTF-8 text (byte 0xe9 at offset 3)"),
+        ("utf16.txt", "Grüße".encode("utf-16"), "UTF-16 text; save it as UTF-8"),
         ("bad.json", b'{"title": "x", "body": ', "malformed JSON at line 1"),
         ("list.json", b"[1, 2]", "must be an object"),
         ("nobody.json", b'{"title": "x"}', "non-empty string 'body'"),

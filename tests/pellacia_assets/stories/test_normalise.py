@@ -25,7 +25,7 @@ def test_tidies_whitespace_and_keeps_paragraphs() -> None:
 
 
 def test_absurdly_long_story_is_refused() -> None:
-    with pytest.raises(StoryError, match="3,000 words is too long.*PELLACIA_MAX_STORY_WORDS"):
+    with pytest.raises(StoryError, match=r"3,000 words is too long.*PELLACIA_MAX_STORY_WORDS"):
         normalise(record("word " * 3000), max_words=2500, speakable=ENGLISH, voice_name="v")
 
 
