@@ -1,0 +1,40 @@
+"""Real speech (espeak-ng) and real Whisper models shared by the transcriber tests."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from resources.transcriber import make_transcriber
+from resources.transcriber.base import Transcriber
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def speak(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """Synthesise `text` with espeak-ng into a WAV file and return its path."""
+    folder = tmp_path_factory.mktemp("speech")
+
+    def _speak(text: str) -> Path:
+        path = folder / f"clip{len(list(folder.iterdir()))}.wav"
+        subprocess.run(["espeak-ng", "-v", "en-us", "-s", "160", "-w", str(path), text], check=True)
+        return path
+
+    return _speak
+
+
+@pytest.fixture(scope="session")
+def base_transcriber(models_dir: Path) -> Transcriber:
+    return make_transcriber("faster-whisper", "base", models_dir)
+
+
+@pytest.fixture(scope="session")
+def tiny_transcriber(models_dir: Path) -> Transcriber:
+    return make_transcriber("faster-whisper", "tiny.en", models_dir)
