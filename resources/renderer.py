@@ -21,6 +21,8 @@ class RendererResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     preset: str = "veryfast"
     crf: int = 23
     ffmpeg_threads: int = 0
+    width: int = 1080
+    height: int = 1920
 
     def background_for(self, story_key: str) -> Background:
         """A clip from `backgrounds_dir` fixed per story, or a generated moving gradient."""
@@ -56,4 +58,6 @@ class RendererResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             preset=self.preset,
             crf=self.crf,
             threads=self.ffmpeg_threads,
+            width=self.width,
+            height=self.height,
         )

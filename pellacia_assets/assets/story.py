@@ -1,0 +1,61 @@
+"""`story`: the normalised story, read from the source record a source (CLI, sensor) saved."""
+
+import dagster as dg
+
+from pellacia_assets.partitions import story_partitions
+from pellacia_assets.stories.loading import StoryError
+from pellacia_assets.stories.normalise import normalise
+from resources.database import DatabaseResource
+from resources.database.stories import load_source, set_status
+from resources.media_store import MediaStoreResource
+from resources.script_writer import ScriptWriterResource
+from resources.tts import TTSResource
+
+
+@dg.asset(
+    partitions_def=story_partitions,
+    group_name="sources",
+    kinds={"python", "sqlite"},
+    owners=["team:editorial"],
+)
+def story(
+    context: dg.AssetExecutionContext,
+    database: DatabaseResource,
+    media: MediaStoreResource,
+    tts: TTSResource,
+    script_writer: ScriptWriterResource,
+) -> dg.MaterializeResult:
+    """The story to tell: title, plain body, language and priority, checked to be speakable."""
+    key = context.partition_key
+    with database.session() as session:
+        record = load_source(session, key)
+    if record is None:
+        raise dg.Failure(
+            description=f"story '{key}' has no source record; add it with `pellacia-dist story add FILE`",
+            allow_retries=False,
+        )
+    try:
+        normalised = normalise(
+            record,
+            max_words=script_writer.max_story_words,
+            speakable=tts.languages(),
+            voice_name=tts.voice_label(),
+        )
+    except StoryError as error:
+        with database.session() as session:
+            set_status(session, key, "rejected", str(error))
+        raise dg.Failure(description=str(error), allow_retries=False) from error
+    with media.get_store().stage(key, "story") as folder:
+        (folder / "story.json").write_text(normalised.to_json(), encoding="utf-8")
+    with database.session() as session:
+        set_status(session, key, "story")
+    return dg.MaterializeResult(
+        metadata={
+            "title": normalised.title,
+            "words": normalised.word_count,
+            "language": normalised.language,
+            "priority": normalised.priority,
+            "source": f"{record.source_kind}: {record.source_ref}",
+            "body": dg.MetadataValue.md(normalised.body),
+        }
+    )
