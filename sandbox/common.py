@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import Any, BinaryIO, TypeVar, cast
 from urllib.parse import parse_qs, urlsplit
 
 READ_BLOCK = 1024 * 1024
@@ -68,6 +68,16 @@ class Request:
         self._consumed = True
         length = self.content_length or 0
         return self.stream.read(length) if length else b""
+
+    def drain(self) -> None:
+        """Read and discard an unread body block by block (a refused 1 GB chunk must not fill memory)."""
+        self._consumed = True
+        remaining = self.content_length or 0
+        while remaining > 0:
+            block = self.stream.read(min(READ_BLOCK, remaining))
+            if not block:
+                break
+            remaining -= len(block)
 
     def json(self) -> Any:
         return json.loads(self.body() or b"null")
@@ -178,6 +188,10 @@ class SandboxServer(ABC):
     def routes(self) -> list[tuple[str, str, str, Handler]]:
         """(method, path regex with named groups, route name for faults, handler)."""
 
+    @abstractmethod
+    def issue_tokens(self) -> TokenGrant:
+        """Fresh credentials for the sandbox account, as after a completed consent flow."""
+
     def next_id(self) -> int:
         return next(self._ids)
 
@@ -248,6 +262,7 @@ class SandboxServer(ABC):
 def _handler_for(sandbox: SandboxServer) -> type[BaseHTTPRequestHandler]:
     class SandboxHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # small answers would otherwise wait ~40 ms for delayed ACKs
 
         def log_message(self, format: str, *args: Any) -> None:
             return
@@ -271,7 +286,7 @@ def _handler_for(sandbox: SandboxServer) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 return
             if not request._consumed and request.content_length:
-                request.body()
+                request.drain()
             self._send(response)
 
         def _send(self, response: Response) -> None:
@@ -295,8 +310,11 @@ def _handler_for(sandbox: SandboxServer) -> type[BaseHTTPRequestHandler]:
     return SandboxHandler
 
 
+Server = TypeVar("Server", bound=SandboxServer)
+
+
 @contextmanager
-def running(server: SandboxServer) -> Iterator[SandboxServer]:
+def running(server: Server) -> Iterator[Server]:
     server.start()
     try:
         yield server

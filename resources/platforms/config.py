@@ -25,7 +25,11 @@ DEFAULT_URLS: dict[str, dict[str, str]] = {
     },
     "tiktok": {"api": "https://open.tiktokapis.com", "oauth": "https://open.tiktokapis.com"},
     "instagram": {"api": "https://graph.facebook.com", "oauth": "https://graph.facebook.com"},
-    "facebook": {"api": "https://graph.facebook.com", "oauth": "https://graph.facebook.com"},
+    "facebook": {
+        "api": "https://graph.facebook.com",
+        "oauth": "https://graph.facebook.com",
+        "video": "https://graph-video.facebook.com",
+    },
     "x": {"api": "https://api.x.com", "oauth": "https://api.x.com"},
     "linkedin": {"api": "https://api.linkedin.com", "oauth": "https://www.linkedin.com"},
 }

@@ -25,6 +25,8 @@ import httpx
 from resources.platforms.errors import AmbiguousOutcomeError, ErrorKind, PlatformError, redact
 
 BLOCK_SIZE = 1024 * 1024
+# httpx logs every request URL at INFO, query string included: some platforms put tokens there.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 Classifier = Callable[[httpx.Response], PlatformError | None]
 Body = bytes | Callable[[], Iterable[bytes]] | None
 
@@ -212,9 +214,7 @@ class PlatformHttp:
                     code=failure.code,
                     retry_after_s=delay,
                 )
-            self.log.warning(
-                "%s: %s; retrying in %.1f s (attempt %d)", self.platform, failure, delay, attempt
-            )
+            self.log.warning("%s; retrying in %.1f s (attempt %d)", failure, delay, attempt)
             self.sleep(delay)
 
     def _safe(self, text: str) -> str:

@@ -44,7 +44,7 @@ def publish_once(
         journal.mark_failed(str(error))
         raise
     if entry.state == "unknown" or entry.platform_ids:
-        earlier = client.reconcile(post, journal)
+        earlier = _reconcile(client, post, journal)
         if earlier is not None:
             log.info("%s: the earlier attempt did publish (%s)", client.platform, earlier.url)
             return _published(journal, earlier, started, already=True)
@@ -53,7 +53,7 @@ def publish_once(
             return _published(journal, client.publish(post, journal, progress), started)
         except AmbiguousOutcomeError as error:
             journal.mark_failed(str(error), state="unknown")
-            existing = client.reconcile(post, journal)
+            existing = _reconcile(client, post, journal)
             if existing is not None:
                 return _published(journal, existing, started)
             log.warning("%s: %s; the platform has no such post, publishing again", client.platform, error)
@@ -66,6 +66,16 @@ def publish_once(
         "the outcome stayed unknown after reconciling twice; the ledger keeps state 'unknown' and the next "
         "attempt asks the platform again before posting",
     )
+
+
+def _reconcile(client: PlatformClient, post: VideoPost, journal: LedgerJournal) -> PublishedPost | None:
+    """Ask the platform; if asking fails, the ledger says why (and stays 'unknown' while it is unclear)."""
+    try:
+        return client.reconcile(post, journal)
+    except PlatformError as error:
+        unclear = error.retryable or error.kind is ErrorKind.AMBIGUOUS
+        journal.mark_failed(str(error), state=journal.state if unclear else "failed")
+        raise
 
 
 def _published(

@@ -14,7 +14,7 @@ import pytest
 from resources.platforms.errors import AmbiguousOutcomeError, ErrorKind, PlatformError
 from resources.platforms.http import PlatformHttp, RetryPolicy, file_chunks, meta_regain_minutes, wait_hint
 from resources.platforms.tokens import AccountTokens, TokenSet
-from sandbox.common import Fault, Request, Response, SandboxServer, bearer_token, running
+from sandbox.common import Fault, Request, Response, SandboxServer, TokenGrant, bearer_token, running
 
 
 class EchoServer(SandboxServer):
@@ -27,6 +27,9 @@ class EchoServer(SandboxServer):
 
     def routes(self) -> list[tuple[str, str, str, object]]:  # type: ignore[override]
         return [("GET", "/thing", "thing", self.thing), ("PUT", "/blob", "blob", self.blob)]
+
+    def issue_tokens(self) -> TokenGrant:
+        return TokenGrant(self.valid_token, "unused", time.time() + 3600)
 
     def thing(self, request: Request) -> Response:
         if bearer_token(request) != self.valid_token:
