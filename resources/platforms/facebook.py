@@ -1,0 +1,542 @@
+"""The Facebook Page client: Reels through start -> rupload -> finish, other videos through chunked /videos.
+
+Protocol (shared/reference/platform_protocols.md, section 5; [V] verified, [S] secondary, [U] unverified):
+- Reels, for vertical videos of 3-90 s [V]: `POST {api}/v25.0/{page-id}/video_reels upload_phase=start` gives
+  `video_id` and `upload_url`; the file goes to `upload_url` in one POST with `Authorization: OAuth`, `offset`
+  and `file_size` headers; `upload_phase=finish&video_state=PUBLISHED` publishes it [V]. An interrupted upload
+  resumes at the `status.uploading_phase.bytes_transferred` that `GET /{video-id}?fields=status` reports [U].
+- Other videos (landscape, square, or longer than 90 s): the chunked flow of Meta's business SDK [V] on the
+  graph-video host, `POST {video}/v25.0/{page-id}/videos` with upload_phase=start / transfer / finish; the
+  platform names every range it wants next, and error subcode 1363037 names it again after a mismatch.
+- Either way the video is processed after finish; `GET /{video-id}?fields=status,permalink_url` is polled
+  until it is published, or failed in processing (bad media) or publishing (refused).
+Graph errors, throttling waits and the token exchange come from `resources.platforms.graph`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import httpx
+
+from pellacia_assets.rendering.errors import MediaError
+from pellacia_assets.rendering.probe import MediaInfo, probe
+from resources.platforms.base import Journal, PostMetrics, Progress, PublishedPost, VideoPost
+from resources.platforms.config import PlatformSettings
+from resources.platforms.errors import ErrorKind, PlatformError
+from resources.platforms.graph import account_tokens, classify_graph, graph_path, oauth_header
+from resources.platforms.http import Classifier, PlatformHttp, RetryPolicy, file_chunks
+from resources.platforms.limits import validate_copy
+from resources.platforms.resource import PlatformResource
+from resources.platforms.tokens import CredentialStore, Refresher, TokenSet
+from resources.platforms.video_limits import MB, VIDEO_LIMITS, video_problems
+
+PLATFORM = "facebook"
+PUBLIC_ROOT = "https://www.facebook.com"
+REELS_MAX_SECONDS = VIDEO_LIMITS[PLATFORM].max_seconds
+# Page videos outside Reels: 10 GB and 4 hours [S: ayrshare's Facebook Pages media guidelines].
+CLASSIC_MAX_BYTES = 10_000 * MB
+CLASSIC_MIN_SECONDS = 1.0
+CLASSIC_MAX_SECONDS = 4 * 3600.0
+RANGE_MISMATCH_SUBCODE = 1363037
+OBJECT_MISSING_CODE = "100"
+
+
+def is_reel(info: MediaInfo) -> bool:
+    """Vertical and at most 90 s: what the Reels API takes; everything else is an ordinary Page video."""
+    if info.width is None or info.height is None:
+        return False
+    return info.height > info.width and info.duration_s <= REELS_MAX_SECONDS
+
+
+def classic_video_problems(info: MediaInfo, size_bytes: int) -> list[str]:
+    """The rules for a Page video that is not a Reel (chunked /videos flow)."""
+    problems = []
+    if size_bytes > CLASSIC_MAX_BYTES:
+        problems.append(f"{size_bytes / MB:.1f} MB is over the {CLASSIC_MAX_BYTES / MB:.0f} MB limit")
+    if not CLASSIC_MIN_SECONDS <= info.duration_s <= CLASSIC_MAX_SECONDS:
+        problems.append(
+            f"{info.duration_s:.1f} s is outside {CLASSIC_MIN_SECONDS:g}-{CLASSIC_MAX_SECONDS:g} s"
+        )
+    if not info.has_video:
+        problems.append("no video stream")
+    return problems
+
+
+def multipart_body(
+    fields: Mapping[str, str], file_field: str, chunk: Callable[[], Iterator[bytes]], length: int
+) -> tuple[dict[str, str], Callable[[], Iterator[bytes]]]:
+    """A streamed multipart/form-data body (headers with an exact Content-Length, and a body factory).
+
+    httpx's encoder sends whole files (it takes the length from the file's size); this one streams one byte
+    range of the file.
+    """
+    boundary = secrets.token_hex(16)
+    head = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    )
+    head += (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="chunk"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+
+    def body() -> Iterator[bytes]:
+        yield head
+        yield from chunk()
+        yield tail
+
+    headers = {
+        "Content-Type": f"multipart/form-data; boundary={boundary}",
+        "Content-Length": str(len(head) + length + len(tail)),
+    }
+    return headers, body
+
+
+def page_token_refresher(settings: PlatformSettings, http: PlatformHttp, exchange: Refresher) -> Refresher:
+    """Renew the user token through Graph's exchange, then read the Page's own token with it.
+
+    A Page is published to with a Page access token; one read with a long-lived user token does not expire,
+    so the TokenSet keeps the user token's expiry to renew the pair before the user token runs out [S].
+    """
+
+    def refresh(current: TokenSet) -> TokenSet:
+        user = exchange(current)
+        try:
+            response = http.request(
+                "GET",
+                settings.url("api", graph_path(f"/{settings.account_id}")),
+                authenticated=False,
+                headers=oauth_header(user.access_token),
+                params={"fields": "access_token"},
+            )
+        except PlatformError as error:
+            raise PlatformError(
+                PLATFORM,
+                ErrorKind.AUTH,
+                f"the renewed user token could not read Page {settings.account_id}'s token "
+                f"({error.args[0].removeprefix(f'{PLATFORM}: ')}); run `pellacia-dist auth facebook`",
+                code=error.code,
+            ) from error
+        page_token = _json(response).get("access_token")
+        if not page_token:
+            raise PlatformError(
+                PLATFORM,
+                ErrorKind.AUTH,
+                f"the user cannot manage Page {settings.account_id} (no Page access token in the answer); "
+                "run `pellacia-dist auth facebook` with a Page admin",
+            )
+        return TokenSet(str(page_token), user.refresh_token, user.expires_at, dict(current.extra))
+
+    return refresh
+
+
+def range_mismatch_passes(classify: Classifier) -> Classifier:
+    """`classify`, except that error 1363037 (with the offsets the session wants) reaches the caller."""
+
+    def transfer_classify(response: httpx.Response) -> PlatformError | None:
+        error = _json(response).get("error")
+        if isinstance(error, dict) and _int(error.get("error_subcode")) == RANGE_MISMATCH_SUBCODE:
+            data = error.get("error_data")
+            if isinstance(data, dict) and "start_offset" in data and "end_offset" in data:
+                return None
+        return classify(response)
+
+    return transfer_classify
+
+
+class FacebookClient:
+    """Publishes to one Facebook Page (settings.account_id) with that Page's access token."""
+
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        settings: PlatformSettings,
+        store: CredentialStore | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        poll_interval_s: float = 5.0,
+        max_polls: int = 120,
+        chunk_size: int = 1024 * 1024,
+    ) -> None:
+        """`chunk_size` is the block streamed from disk; the transfer ranges are Facebook's to choose."""
+        if not settings.account_id:
+            raise PlatformError(
+                PLATFORM, ErrorKind.AUTH, "no Page to publish to: set PELLACIA_FACEBOOK_PAGE_ID"
+            )
+        if "video" not in settings.urls:
+            raise PlatformError(
+                PLATFORM, ErrorKind.AUTH, "no graph-video root: set PELLACIA_FACEBOOK_VIDEO_URL"
+            )
+        self.settings = settings
+        self.account = settings.account
+        self.page_id = settings.account_id
+        self.sleep = sleep
+        self.poll_interval_s = poll_interval_s
+        self.max_polls = max_polls
+        self.chunk_size = chunk_size
+        classify = classify_graph(PLATFORM)
+        self._token_http = PlatformHttp(PLATFORM, classify, sleep=sleep)
+        self.tokens = account_tokens(settings, store, self._token_http)
+        if self.tokens.refresher is not None:
+            self.tokens.refresher = page_token_refresher(settings, self._token_http, self.tokens.refresher)
+        self.http = PlatformHttp(PLATFORM, classify, tokens=self.tokens, auth=oauth_header, sleep=sleep)
+        # The rupload POST is re-sent by `_upload_reel` itself, from the offset Facebook reports.
+        self._upload_http = PlatformHttp(
+            PLATFORM, classify, tokens=self.tokens, auth=oauth_header, sleep=sleep,
+            retry=RetryPolicy(max_attempts=1),
+        )  # fmt: skip
+        self._transfer_http = PlatformHttp(
+            PLATFORM, range_mismatch_passes(classify), tokens=self.tokens, auth=oauth_header, sleep=sleep
+        )
+
+    def close(self) -> None:
+        for http in (self.http, self._upload_http, self._transfer_http, self._token_http):
+            http.close()
+
+    # --- PlatformClient ------------------------------------------------------------------------------
+
+    def check(self, post: VideoPost) -> None:
+        info = self._probe(post)
+        size = post.size
+        problems = (
+            video_problems(PLATFORM, info, size) if is_reel(info) else classic_video_problems(info, size)
+        )
+        problems += [
+            problem.removeprefix(f"{PLATFORM}: ")
+            for problem in validate_copy(PLATFORM, post.title, post.caption(), post.hashtags)
+        ]
+        if problems:
+            kind = "Reel" if is_reel(info) else "Page video"
+            message = f"{post.video.name} cannot go out as a {kind}: {'; '.join(problems)}"
+            raise PlatformError(PLATFORM, ErrorKind.INVALID_MEDIA, message)
+
+    def publish(self, post: VideoPost, journal: Journal, progress: Progress | None = None) -> PublishedPost:
+        journal.set_state("uploading")
+        if is_reel(self._probe(post)):
+            video_id = self._publish_reel(post, journal, progress)
+        else:
+            video_id = self._publish_page_video(post, journal, progress)
+        journal.set_state("processing")
+        return self._published(video_id, self._wait_until_published(video_id))
+
+    def reconcile(self, post: VideoPost, journal: Journal) -> PublishedPost | None:
+        """Ask for the journalled video: published, or finished and still processing, counts as existing."""
+        video_id = journal.get("video_id")
+        if video_id is None:
+            return None
+        try:
+            video = self._video(video_id)
+        except PlatformError as error:
+            if error.code is not None and error.code.split("/")[0] == OBJECT_MISSING_CODE:
+                return None
+            raise
+        publishing = _phase(video.get("status"), "publishing_phase")
+        if publishing.get("status") in (None, "not_started"):
+            return None
+        return self._published(video_id, self._wait_until_published(video_id))
+
+    def metrics(self, post_id: str) -> PostMetrics:
+        """Lifetime counters from /{video-id}/video_insights; Reels and other videos name them differently."""
+        answer = _json(self.http.request("GET", self._api(f"/{post_id}/video_insights")))
+        values: dict[str, Any] = {}
+        for row in answer.get("data", []):
+            if isinstance(row, dict) and row.get("values"):
+                values[str(row["name"])] = row["values"][-1].get("value")
+        actions = _lower_keys(
+            values.get("post_video_social_actions") or values.get("total_video_stories_by_action_type")
+        )
+        reactions = _lower_keys(
+            values.get("post_video_likes_by_reaction_type")
+            or values.get("total_video_reactions_by_type_total")
+        )
+        return PostMetrics(
+            views=_count(values.get("blue_reels_play_count", values.get("total_video_views"))),
+            likes=sum(_count(value) for value in reactions.values()),
+            comments=_count(actions.get("comment")),
+            shares=_count(actions.get("share")),
+            extra=values,
+        )
+
+    # --- Reels ---------------------------------------------------------------------------------------
+
+    def _publish_reel(self, post: VideoPost, journal: Journal, progress: Progress | None) -> str:
+        video_id, upload_url = journal.get("video_id"), journal.get("upload_url")
+        resuming = video_id is not None and upload_url is not None
+        if video_id is None or upload_url is None:
+            started = _json(
+                self.http.request(
+                    "POST", self._api(f"/{self.page_id}/video_reels"), data={"upload_phase": "start"}
+                )
+            )
+            video_id, upload_url = _field(started, "video_id"), _field(started, "upload_url")
+            journal.put("video_id", video_id)
+            journal.put("upload_url", upload_url)
+        self._upload_reel(post, video_id, upload_url, resuming, progress)
+        finished = _json(
+            self.http.request(
+                "POST",
+                self._api(f"/{self.page_id}/video_reels"),
+                creates=True,
+                data={
+                    "upload_phase": "finish",
+                    "video_id": video_id,
+                    "video_state": "PUBLISHED",
+                    "title": post.title,
+                    "description": post.caption(),
+                },
+            )
+        )
+        if finished.get("post_id"):
+            journal.put("post_id", str(finished["post_id"]))
+        return video_id
+
+    def _upload_reel(
+        self, post: VideoPost, video_id: str, upload_url: str, resuming: bool, progress: Progress | None
+    ) -> None:
+        """One POST of the rest of the file; after a failure, resume where Facebook says the bytes end."""
+        size = post.size
+        offset = self._bytes_received(video_id) if resuming else 0
+        attempts = self.http.retry.max_attempts
+        for attempt in range(1, attempts + 1):
+            if offset >= size:
+                return
+            try:
+                self._upload_http.request(
+                    "POST",
+                    upload_url,
+                    headers={
+                        "offset": str(offset),
+                        "file_size": str(size),
+                        "Content-Type": "application/octet-stream",
+                        "Content-Length": str(size - offset),
+                    },
+                    content=self._reader(post, offset, size - offset, progress),
+                )
+            except PlatformError as error:
+                self._pause_or_raise(error, attempt)
+            offset = self._bytes_received(video_id)
+        if offset < size:
+            raise PlatformError(
+                PLATFORM,
+                ErrorKind.RETRYABLE,
+                f"the Reel upload stopped at {offset} of {size} bytes after {attempts} attempts",
+            )
+
+    def _bytes_received(self, video_id: str) -> int:
+        uploading = _phase(self._video(video_id).get("status"), "uploading_phase")
+        return _count(uploading.get("bytes_transferred"))
+
+    # --- Other Page videos (chunked) -----------------------------------------------------------------
+
+    def _publish_page_video(self, post: VideoPost, journal: Journal, progress: Progress | None) -> str:
+        url = self._video_url(f"/{self.page_id}/videos")
+        size = post.size
+        session_id, video_id = journal.get("upload_session_id"), journal.get("video_id")
+        offsets = journal.get("transfer_offsets")
+        if session_id is None or video_id is None or offsets is None:
+            started = _json(
+                self.http.request("POST", url, data={"upload_phase": "start", "file_size": str(size)})
+            )
+            offsets = f"{_count(started.get('start_offset'))}-{_count(started.get('end_offset'))}"
+            video_id, session_id = _field(started, "video_id"), _field(started, "upload_session_id")
+            journal.put("transfer_offsets", offsets)
+            journal.put("video_id", video_id)
+            journal.put("upload_session_id", session_id)
+        start, end = (int(value) for value in offsets.split("-"))
+        mismatches = 0
+        while start < end:
+            answer = self._transfer(url, post, session_id, start, end, progress)
+            error = answer.get("error")
+            if isinstance(error, dict):
+                mismatches += 1
+                if mismatches > self.http.retry.max_attempts:
+                    raise PlatformError(
+                        PLATFORM,
+                        ErrorKind.RETRYABLE,
+                        f"the upload session kept asking for another range than {start}-{end}",
+                        code=str(RANGE_MISMATCH_SUBCODE),
+                    )
+                answer = error["error_data"]
+            else:
+                mismatches = 0
+            start, end = _count(answer.get("start_offset")), _count(answer.get("end_offset"))
+            journal.put("transfer_offsets", f"{start}-{end}")
+        self.http.request(
+            "POST",
+            url,
+            creates=True,
+            data={
+                "upload_phase": "finish",
+                "upload_session_id": session_id,
+                "title": post.title,
+                "description": post.caption(),
+            },
+        )
+        return video_id
+
+    def _transfer(
+        self, url: str, post: VideoPost, session_id: str, start: int, end: int, progress: Progress | None
+    ) -> dict[str, Any]:
+        headers, body = multipart_body(
+            {"upload_phase": "transfer", "upload_session_id": session_id, "start_offset": str(start)},
+            "video_file_chunk",
+            self._reader(post, start, end - start, progress),
+            end - start,
+        )
+        return _json(self._transfer_http.request("POST", url, headers=headers, content=body))
+
+    # --- Shared --------------------------------------------------------------------------------------
+
+    def _wait_until_published(self, video_id: str) -> dict[str, Any]:
+        for poll in range(self.max_polls):
+            if poll:
+                self.sleep(self.poll_interval_s)
+            video = self._video(video_id)
+            status = _mapping(video.get("status"))
+            failure = _processing_failure(video_id, status)
+            if failure is not None:
+                raise failure
+            publishing = _phase(status, "publishing_phase")
+            if status.get("video_status") == "ready" and publishing.get("status") == "complete":
+                return video
+        raise PlatformError(
+            PLATFORM,
+            ErrorKind.RETRYABLE,
+            f"video {video_id} was still processing after {self.max_polls} polls; "
+            "the next attempt asks Facebook again",
+        )
+
+    def _video(self, video_id: str) -> dict[str, Any]:
+        return _json(
+            self.http.request("GET", self._api(f"/{video_id}"), params={"fields": "status,permalink_url"})
+        )
+
+    def _published(self, video_id: str, video: Mapping[str, Any]) -> PublishedPost:
+        permalink = str(video.get("permalink_url") or f"/{video_id}")
+        url = permalink if permalink.startswith("http") else PUBLIC_ROOT + permalink
+        return PublishedPost(PLATFORM, video_id, url)
+
+    def _pause_or_raise(self, error: PlatformError, attempt: int) -> None:
+        if not error.retryable or attempt >= self.http.retry.max_attempts:
+            raise error
+        delay = error.retry_after_s if error.retry_after_s is not None else self.http.retry.backoff(attempt)
+        if delay > self.http.retry.max_delay_s:
+            raise error
+        self.sleep(delay)
+
+    def _reader(
+        self, post: VideoPost, offset: int, length: int, progress: Progress | None
+    ) -> Callable[[], Iterator[bytes]]:
+        chunks = file_chunks(post.video, offset, length, block=self.chunk_size)
+        if progress is None:
+            return chunks
+        total = post.size
+
+        def read() -> Iterator[bytes]:
+            sent = offset
+            for block in chunks():
+                yield block
+                sent += len(block)
+                progress(sent, total)
+
+        return read
+
+    def _probe(self, post: VideoPost) -> MediaInfo:
+        try:
+            return probe(post.video)
+        except MediaError as error:
+            raise PlatformError(PLATFORM, ErrorKind.INVALID_MEDIA, str(error)) from error
+
+    def _api(self, path: str) -> str:
+        return self.settings.url("api", graph_path(path))
+
+    def _video_url(self, path: str) -> str:
+        return self.settings.url("video", graph_path(path))
+
+
+def _processing_failure(video_id: str, status: Mapping[str, Any]) -> PlatformError | None:
+    """Bad media fails in processing; a refusal to publish (policy, copyright) fails in publishing."""
+    publishing = _phase(status, "publishing_phase")
+    if publishing.get("status") == "error":
+        return PlatformError(
+            PLATFORM,
+            ErrorKind.POLICY,
+            f"Facebook refused to publish video {video_id}: {_reasons(publishing)}",
+        )
+    failed = [
+        _phase(status, name)
+        for name in ("uploading_phase", "processing_phase")
+        if _phase(status, name).get("status") == "error"
+    ]
+    if failed or status.get("video_status") in ("error", "expired"):
+        reasons = (
+            "; ".join(_reasons(phase) for phase in failed) or f"video_status {status.get('video_status')}"
+        )
+        return PlatformError(
+            PLATFORM, ErrorKind.INVALID_MEDIA, f"Facebook could not process video {video_id}: {reasons}"
+        )
+    return None
+
+
+def _reasons(phase: Mapping[str, Any]) -> str:
+    errors = phase.get("errors")
+    if isinstance(errors, list) and errors:
+        return "; ".join(
+            f"{error.get('message', 'no message')} (code {error.get('code', '?')})"
+            for error in errors
+            if isinstance(error, dict)
+        )
+    return "no reason given"
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _phase(status: Any, name: str) -> dict[str, Any]:
+    return _mapping(_mapping(status).get(name))
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _field(answer: Mapping[str, Any], name: str) -> str:
+    value = answer.get(name)
+    if value in (None, ""):
+        raise PlatformError(PLATFORM, ErrorKind.RETRYABLE, f"Graph answered without `{name}`")
+    return str(value)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _count(value: Any) -> int:
+    return _int(value) or 0
+
+
+def _lower_keys(value: Any) -> dict[str, Any]:
+    return {str(key).lower(): item for key, item in value.items()} if isinstance(value, dict) else {}
+
+
+class FacebookResource(PlatformResource):
+    """The Facebook Page account as a Dagster resource."""
+
+    platform: str = PLATFORM
+
+    def build_client(self, settings: PlatformSettings, store: CredentialStore) -> FacebookClient:
+        return FacebookClient(settings, store)

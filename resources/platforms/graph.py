@@ -1,0 +1,237 @@
+"""Meta Graph API pieces that Instagram and Facebook share: the error envelope, rupload auth, token exchange.
+
+Graph answers almost every failure with HTTP 400 and an envelope
+`{"error": {"message", "type", "code", "error_subcode", "error_user_msg", "fbtrace_id", "is_transient"}}`,
+so the kind of failure comes from `code`/`error_subcode`, never from the HTTP status (spec 5.5, 4.6).
+Throttling is HTTP 400 with code 4/17/32/613 (+ BUC 80001...), and the wait is in the usage headers'
+`estimated_time_to_regain_access` minutes (spec 5.6). rupload hosts answer with `debug_info` instead.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from resources.platforms.config import PlatformSettings
+from resources.platforms.errors import ErrorKind, PlatformError, redact
+from resources.platforms.http import Classifier, PlatformHttp, wait_hint
+from resources.platforms.tokens import AccountTokens, CredentialStore, Refresher, TokenSet
+
+GRAPH_VERSION = "v25.0"
+DAILY_CAP_WINDOW_S = 24 * 3600.0  # publishing caps are counted over a rolling 24 h (spec 4.5, 5.2)
+
+AUTH_CODES = frozenset({102, 104, 190})
+RATE_LIMIT_CODES = frozenset({4, 17, 32, 341, 613, *range(80000, 80015)})
+TRANSIENT_CODES = frozenset({1, 2})
+POLICY_CODES = frozenset({3, 10, 25, 368, *range(200, 300)})
+INVALID_MEDIA_CODES = frozenset({100, 352, 9004, 36000, 36001, 36003})
+DUPLICATE_CODES = frozenset({506})
+# Subcodes that decide on their own, whatever the code says (spec 4.6).
+DAILY_CAP_SUBCODES = frozenset({2207042})
+RETRYABLE_SUBCODES = frozenset({2207003, 2207027, 2207032, 2207053})
+EXPIRED_SUBCODES = frozenset({2207020})
+INVALID_MEDIA_SUBCODES = frozenset({2207004, 2207005, 2207009, 2207026, 2207040, 2207052, 2207057})
+POLICY_SUBCODES = frozenset({2207050})
+
+
+def graph_path(path: str) -> str:
+    """A documented Graph path under the pinned API version, e.g. `/v25.0/{ig-user-id}/media`."""
+    return f"/{GRAPH_VERSION}{path}"
+
+
+def oauth_header(token: str) -> dict[str, str]:
+    """rupload hosts want `Authorization: OAuth <token>`; Graph accepts the same header, so both use it."""
+    return {"Authorization": f"OAuth {token}"}
+
+
+def error_code(code: int | None, subcode: int | None) -> str | None:
+    """`code/subcode` as PlatformError.code, so callers can branch on the exact Graph error."""
+    if code is None:
+        return None
+    return f"{code}/{subcode}" if subcode is not None else str(code)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _kind(code: int | None, subcode: int | None, transient: bool, status: int) -> ErrorKind:
+    if subcode in DAILY_CAP_SUBCODES or code == 9:
+        return ErrorKind.RATE_LIMIT
+    if subcode in RETRYABLE_SUBCODES or code == 9007:
+        return ErrorKind.RETRYABLE
+    if subcode in EXPIRED_SUBCODES or subcode in INVALID_MEDIA_SUBCODES:
+        return ErrorKind.INVALID_MEDIA
+    if subcode in POLICY_SUBCODES:
+        return ErrorKind.POLICY
+    if code in AUTH_CODES:
+        return ErrorKind.AUTH
+    if code in RATE_LIMIT_CODES:
+        return ErrorKind.RATE_LIMIT
+    if code in DUPLICATE_CODES:
+        return ErrorKind.DUPLICATE
+    if code in POLICY_CODES:
+        return ErrorKind.POLICY
+    if code in INVALID_MEDIA_CODES:
+        return ErrorKind.INVALID_MEDIA
+    if transient or code in TRANSIENT_CODES or status >= 500 or code in (-1, -2):
+        return ErrorKind.RETRYABLE
+    if status == 401:
+        return ErrorKind.AUTH
+    if status == 429:
+        return ErrorKind.RATE_LIMIT
+    return ErrorKind.POLICY
+
+
+def _graph_error(platform: str, response: httpx.Response, error: dict[str, Any]) -> PlatformError:
+    code, subcode = _int(error.get("code")), _int(error.get("error_subcode"))
+    kind = _kind(code, subcode, bool(error.get("is_transient")), response.status_code)
+    text = str(error.get("error_user_msg") or error.get("message") or "no message")
+    if error.get("error_user_msg") and error.get("message"):
+        text = f"{error['message']}: {text}"
+    label = error_code(code, subcode) or "?"
+    trace = f", fbtrace_id {error['fbtrace_id']}" if error.get("fbtrace_id") else ""
+    kind_name = error.get("type", "unknown type")
+    message = f"Graph error {label} ({kind_name}): {text} [HTTP {response.status_code}{trace}]"
+    retry_after: float | None = None
+    if kind is ErrorKind.RATE_LIMIT:
+        retry_after = wait_hint(response)
+        if retry_after is None and (code == 9 or subcode in DAILY_CAP_SUBCODES):
+            retry_after = DAILY_CAP_WINDOW_S
+    # 190/102 are answered with HTTP 400 by Graph; status 401 tells the transport to refresh once.
+    status = 401 if kind is ErrorKind.AUTH else response.status_code
+    return PlatformError(
+        platform, kind, message, status=status, code=error_code(code, subcode), retry_after_s=retry_after
+    )
+
+
+def _upload_error(platform: str, response: httpx.Response, debug: dict[str, Any]) -> PlatformError:
+    retriable = bool(debug.get("retriable"))
+    if response.status_code == 401:
+        kind = ErrorKind.AUTH
+    elif retriable or response.status_code >= 500:
+        kind = ErrorKind.RETRYABLE
+    else:
+        kind = ErrorKind.INVALID_MEDIA
+    message = (
+        f"upload refused ({debug.get('type', 'unknown')}): {debug.get('message', 'no message')} "
+        f"[HTTP {response.status_code}]"
+    )
+    return PlatformError(platform, kind, message, status=response.status_code, code=debug.get("type"))
+
+
+def classify_graph(platform: str) -> Classifier:
+    """The transport's classifier for Graph and rupload answers: None for success, else a PlatformError."""
+
+    def classify(response: httpx.Response) -> PlatformError | None:
+        status = response.status_code
+        body = _json(response)
+        if status < 400 and not (isinstance(body, dict) and isinstance(body.get("error"), dict)):
+            return None
+        if isinstance(body, dict) and isinstance(body.get("error"), dict):
+            return _graph_error(platform, response, body["error"])
+        if isinstance(body, dict) and isinstance(body.get("debug_info"), dict):
+            return _upload_error(platform, response, body["debug_info"])
+        kind = _kind(None, None, False, status)
+        retry_after = wait_hint(response) if kind is ErrorKind.RATE_LIMIT else None
+        return PlatformError(
+            platform,
+            kind,
+            f"HTTP {status} without a Graph error body: {response.text[:200]}",
+            status=status,
+            retry_after_s=retry_after,
+        )
+
+    return classify
+
+
+def token_refresher(settings: PlatformSettings, http: PlatformHttp) -> Refresher:
+    """Exchange the long-lived user token for a fresh one at `{oauth}/v25.0/oauth/access_token`.
+
+    Graph has no refresh tokens: `fb_exchange_token` takes a still-valid long-lived user token (kept as the
+    TokenSet's refresh_token, from `pellacia-dist auth`) and returns `{"access_token", "token_type",
+    "expires_in"}`. The new token becomes the access token; the long-lived one stays the token to exchange
+    (refresh_token None keeps it), and once it has expired too, only a new login helps. `http` must carry
+    no TokenProvider, so a refused exchange fails instead of refreshing again.
+    """
+
+    def refresh(current: TokenSet) -> TokenSet:
+        if not settings.client_id or not settings.client_secret:
+            raise PlatformError(
+                settings.platform,
+                ErrorKind.AUTH,
+                f"the access token expired and PELLACIA_{settings.platform.upper()}_CLIENT_ID / "
+                "_CLIENT_SECRET are not set, so it cannot be exchanged for a new one",
+            )
+        try:
+            response = http.request(
+                "GET",
+                settings.url("oauth", graph_path("/oauth/access_token")),
+                authenticated=False,
+                params={
+                    "grant_type": "fb_exchange_token",
+                    "client_id": settings.client_id,
+                    "client_secret": settings.client_secret,
+                    "fb_exchange_token": current.refresh_token or current.access_token,
+                },
+            )
+        except PlatformError as error:
+            reason = redact(
+                str(error.args[0]), [settings.client_secret, current.access_token, current.refresh_token]
+            )
+            raise PlatformError(
+                settings.platform,
+                ErrorKind.AUTH,
+                f"the token exchange was refused ({reason}); run `pellacia-dist auth {settings.platform}`",
+                code=error.code,
+            ) from error
+        grant = _json(response)
+        if not isinstance(grant, dict) or not grant.get("access_token"):
+            raise PlatformError(
+                settings.platform, ErrorKind.AUTH, "the token exchange answered without an access token"
+            )
+        expires_in = _int(grant.get("expires_in"))
+        return TokenSet(
+            access_token=str(grant["access_token"]),
+            refresh_token=None,
+            expires_at=None if expires_in is None else time.time() + expires_in,
+        )
+
+    return refresh
+
+
+def account_tokens(
+    settings: PlatformSettings, store: CredentialStore | None, refresh_http: PlatformHttp
+) -> AccountTokens:
+    """The account's tokens: stored ones (the newest after a refresh) win over the environment's."""
+    stored = store.load(settings.platform, settings.account) if store is not None else None
+    if stored is None:
+        if not settings.access_token:
+            raise PlatformError(
+                settings.platform,
+                ErrorKind.AUTH,
+                f"no access token for account '{settings.account}': set "
+                f"PELLACIA_{settings.platform.upper()}_ACCESS_TOKEN or run "
+                f"`pellacia-dist auth {settings.platform}`",
+            )
+        stored = TokenSet(settings.access_token, settings.refresh_token or settings.access_token)
+    return AccountTokens(
+        settings.platform,
+        settings.account,
+        stored,
+        token_refresher(settings, refresh_http),
+        store,
+        client_secret=settings.client_secret,
+    )

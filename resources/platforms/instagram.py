@@ -1,0 +1,401 @@
+"""The Instagram client: Reels published through the Graph API with Facebook Login (spec section 4).
+
+Flow, as documented: read `content_publishing_limit` (a full quota stops us before anything is created),
+create a resumable REELS container (`{id, uri}`, journaled at once), POST the file to the returned rupload
+`uri` with `offset` / `file_size` headers, poll the container's `status_code` until FINISHED, then
+`media_publish` it. A failed upload resumes from the offset rupload reports (GET on the upload URI; where
+that is refused we start again at offset 0, which rupload always accepts). After an ambiguous
+`media_publish` the container tells whether it was published (`PUBLISHED`), and the account's own media
+list, matched by caption, gives the media id: the container does not expose it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pellacia_assets.rendering.errors import MediaError
+from pellacia_assets.rendering.probe import MediaInfo, probe
+from resources.platforms.base import Journal, PlatformClient, PostMetrics, Progress, PublishedPost, VideoPost
+from resources.platforms.config import PlatformSettings
+from resources.platforms.errors import ErrorKind, PlatformError
+from resources.platforms.graph import account_tokens, classify_graph, graph_path, oauth_header
+from resources.platforms.http import BLOCK_SIZE, PlatformHttp, RetryPolicy, file_chunks
+from resources.platforms.limits import validate_copy
+from resources.platforms.resource import PlatformResource
+from resources.platforms.tokens import CredentialStore
+from resources.platforms.video_limits import video_problems
+
+PLATFORM = "instagram"
+INSIGHT_METRICS = ("views", "reach", "likes", "comments", "shares", "saved", "total_interactions")
+RECENT_MEDIA = 50  # how far back reconcile looks for a published Reel by caption
+MISSING_NODE = "100/33"  # "Object with ID ... does not exist"
+CONTAINER_EXPIRED = "-2/2207020"
+
+
+@dataclass(frozen=True)
+class Container:
+    id: str
+    uri: str
+
+
+class ContainerExpiredError(Exception):
+    """The container passed its 24 hours before it was published: a new one is needed."""
+
+
+class InstagramClient:
+    """One Instagram professional account (settings.account_id = PELLACIA_INSTAGRAM_USER_ID).
+
+    rupload takes the whole file in one request, so `chunk_size` is the block streamed from disk (memory
+    stays at one block). PELLACIA_INSTAGRAM_SHARE_TO_FEED=false keeps Reels out of the main feed.
+    """
+
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        settings: PlatformSettings,
+        store: CredentialStore | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        poll_interval_s: float = 5.0,
+        max_polls: int = 120,
+        chunk_size: int = BLOCK_SIZE,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        if not settings.account_id:
+            raise PlatformError(
+                PLATFORM,
+                ErrorKind.AUTH,
+                "no Instagram account id: set PELLACIA_INSTAGRAM_USER_ID to the professional account's "
+                "IG user id",
+            )
+        self.settings = settings
+        self.account = settings.account
+        self.user_id = settings.account_id
+        self.sleep = sleep
+        self.poll_interval_s = poll_interval_s
+        self.max_polls = max_polls
+        self.chunk_size = chunk_size
+        self.retry = retry or RetryPolicy()
+        classify = classify_graph(PLATFORM)
+        self._token_http = PlatformHttp(PLATFORM, classify, sleep=sleep, retry=RetryPolicy(max_attempts=2))
+        self.tokens = account_tokens(settings, store, self._token_http)
+        self.http = PlatformHttp(
+            PLATFORM, classify, tokens=self.tokens, auth=oauth_header, sleep=sleep, retry=self.retry
+        )
+        # Uploads are retried here, from the offset rupload reports, not by re-sending the same bytes.
+        self._upload_http = PlatformHttp(
+            PLATFORM, classify, tokens=self.tokens, auth=oauth_header, sleep=sleep, retry=RetryPolicy(1)
+        )
+
+    def close(self) -> None:
+        for http in (self.http, self._upload_http, self._token_http):
+            http.close()
+
+    # --- PlatformClient --------------------------------------------------------------------------------
+
+    def check(self, post: VideoPost) -> None:
+        """Refuse, before any request, a file Instagram would reject (spec 4.3, 4.4)."""
+        try:
+            info = probe(post.video)
+        except (MediaError, OSError) as error:
+            raise PlatformError(
+                PLATFORM, ErrorKind.INVALID_MEDIA, f"cannot publish {post.video}: {error}"
+            ) from error
+        problems = video_problems(PLATFORM, info, info.size_bytes) + _reel_problems(info)
+        problems += validate_copy(PLATFORM, post.title, self._caption(post), post.hashtags)
+        if problems:
+            raise PlatformError(
+                PLATFORM,
+                ErrorKind.INVALID_MEDIA,
+                f"{post.video.name} cannot be a Reel: {'; '.join(problems)}",
+            )
+
+    def publish(self, post: VideoPost, journal: Journal, progress: Progress | None = None) -> PublishedPost:
+        """Container -> rupload -> processing -> media_publish, resuming from the journal's ids."""
+        caption = self._caption(post)
+        self._check_quota()
+        container = self._resumable_container(journal)
+        resuming = container is not None
+        if container is None:
+            container = self._create_container(caption, journal)
+        for _ in range(2):
+            try:
+                self._upload(post, container, journal, progress, resuming)
+                journal.set_state("processing")
+                self._await_processing(container)
+                return self._publish_container(container, journal)
+            except ContainerExpiredError:
+                container, resuming = self._create_container(caption, journal), False
+        raise PlatformError(PLATFORM, ErrorKind.RETRYABLE, "two media containers expired before publishing")
+
+    def reconcile(self, post: VideoPost, journal: Journal) -> PublishedPost | None:
+        """Did an earlier attempt publish? By media id if we got one, else by container state + caption."""
+        media_id = journal.get("media_id")
+        if media_id:
+            found = self._media(media_id)
+            if found is not None:
+                return found
+        container_id = journal.get("container_id")
+        if not container_id:
+            return None  # without a container nothing can have been published
+        status = self._status(container_id)
+        if status is None or status.get("status_code") != "PUBLISHED":
+            return None
+        found = self._recent_media_with_caption(self._caption(post))
+        if found is None:
+            raise PlatformError(
+                PLATFORM,
+                ErrorKind.AMBIGUOUS,
+                f"container {container_id} was published, but no Reel with this caption is among the "
+                f"account's {RECENT_MEDIA} most recent media; check the account before publishing again",
+            )
+        journal.put("media_id", found.post_id)
+        return found
+
+    def metrics(self, post_id: str) -> PostMetrics:
+        """Lifetime insights of one Reel (spec 4.7); Instagram keeps no per-day series per media."""
+        response = self.http.request(
+            "GET", self._url(f"/{post_id}/insights"), params={"metric": ",".join(INSIGHT_METRICS)}
+        )
+        values: dict[str, int] = {}
+        for entry in response.json().get("data", []):
+            points = entry.get("values") or [{}]
+            values[str(entry.get("name"))] = int(points[-1].get("value") or 0)
+        return PostMetrics(
+            views=values.get("views", 0),
+            likes=values.get("likes", 0),
+            comments=values.get("comments", 0),
+            shares=values.get("shares", 0),
+            extra={name: values[name] for name in ("reach", "saved", "total_interactions") if name in values},
+        )
+
+    # --- steps -----------------------------------------------------------------------------------------
+
+    def _url(self, path: str) -> str:
+        return self.settings.url("api", graph_path(path))
+
+    def _caption(self, post: VideoPost) -> str:
+        return post.caption() or post.title
+
+    def _check_quota(self) -> None:
+        """content_publishing_limit: with the 24 h quota used up, media_publish would fail with 9/2207042."""
+        response = self.http.request(
+            "GET",
+            self._url(f"/{self.user_id}/content_publishing_limit"),
+            params={"fields": "config,quota_usage"},
+        )
+        entries = response.json().get("data") or [{}]
+        usage = int(entries[0].get("quota_usage") or 0)
+        config = entries[0].get("config") or {}
+        total = int(config.get("quota_total") or 50)
+        window = float(config.get("quota_duration") or 86400)
+        if usage >= total:
+            raise PlatformError(
+                PLATFORM,
+                ErrorKind.RATE_LIMIT,
+                f"the account already published {usage} of the {total} posts allowed per rolling "
+                f"{window / 3600:g} h; try again later",
+                retry_after_s=window,
+            )
+
+    def _resumable_container(self, journal: Journal) -> Container | None:
+        """The journal's container while it can still be uploaded to or published, else None."""
+        container_id, uri = journal.get("container_id"), journal.get("upload_uri")
+        if not container_id or not uri:
+            return None
+        status = self._status(container_id)
+        code = None if status is None else status.get("status_code")
+        if code == "PUBLISHED":
+            raise PlatformError(
+                PLATFORM,
+                ErrorKind.DUPLICATE,
+                f"container {container_id} is already published; reconcile the ledger instead of publishing",
+            )
+        return Container(container_id, uri) if code in ("IN_PROGRESS", "FINISHED") else None
+
+    def _create_container(self, caption: str, journal: Journal) -> Container:
+        """POST /{ig-user-id}/media (resumable REELS). Not a post, so a lost answer is simply retried."""
+        journal.set_state("uploading")
+        response = self.http.request(
+            "POST",
+            self._url(f"/{self.user_id}/media"),
+            data={
+                "media_type": "REELS",
+                "upload_type": "resumable",
+                "caption": caption,
+                "share_to_feed": self.settings.options.get("share_to_feed", "true"),
+            },
+        )
+        body = response.json()
+        container = Container(str(body["id"]), str(body["uri"]))
+        journal.put("container_id", container.id)
+        journal.put("upload_uri", container.uri)
+        return container
+
+    def _upload(
+        self,
+        post: VideoPost,
+        container: Container,
+        journal: Journal,
+        progress: Progress | None,
+        resuming: bool,
+    ) -> None:
+        """Stream the file to rupload; after a failure resume from the offset the server holds."""
+        if journal.get("uploaded_container") == container.id:
+            return
+        size = post.size
+        offset = self._uploaded_offset(container) if resuming else 0
+        attempt = 0
+        while offset < size:
+            try:
+                self._upload_http.request(
+                    "POST",
+                    container.uri,
+                    headers={
+                        "offset": str(offset),
+                        "file_size": str(size),
+                        "Content-Length": str(size - offset),
+                        "Content-Type": "application/octet-stream",
+                    },
+                    content=_reporting(
+                        file_chunks(post.video, offset, size - offset, self.chunk_size),
+                        offset,
+                        size,
+                        progress,
+                    ),
+                )
+                break
+            except PlatformError as error:
+                attempt += 1
+                if not error.retryable or attempt >= self.retry.max_attempts:
+                    raise
+                self.sleep(
+                    error.retry_after_s if error.retry_after_s is not None else self.retry.backoff(attempt)
+                )
+                offset = self._uploaded_offset(container)
+        journal.put("uploaded_container", container.id)
+
+    def _uploaded_offset(self, container: Container) -> int:
+        """Bytes rupload already holds (GET on the upload URI); 0 where the host will not say."""
+        try:
+            response = self._upload_http.request("GET", container.uri)
+        except PlatformError as error:
+            if error.kind in (ErrorKind.INVALID_MEDIA, ErrorKind.POLICY):
+                return 0
+            raise
+        return int(response.json().get("offset") or 0)
+
+    def _status(self, container_id: str) -> dict[str, Any] | None:
+        """The container's status_code/status, or None when Graph no longer knows it."""
+        try:
+            response = self.http.request(
+                "GET", self._url(f"/{container_id}"), params={"fields": "status_code,status"}
+            )
+        except PlatformError as error:
+            if error.code == MISSING_NODE:
+                return None
+            raise
+        body: dict[str, Any] = response.json()
+        return body
+
+    def _await_processing(self, container: Container) -> None:
+        """Poll status_code until FINISHED; ERROR is a rejection, EXPIRED needs a new container."""
+        for poll in range(self.max_polls):
+            status = self._status(container.id) or {"status_code": "EXPIRED"}
+            code = status.get("status_code")
+            if code == "FINISHED":
+                return
+            if code == "ERROR":
+                raise PlatformError(
+                    PLATFORM,
+                    ErrorKind.INVALID_MEDIA,
+                    "Instagram rejected the video while processing it: "
+                    f"{status.get('status') or 'no reason given'}",
+                )
+            if code == "EXPIRED":
+                raise ContainerExpiredError(container.id)
+            if poll + 1 < self.max_polls:
+                self.sleep(self.poll_interval_s)
+        raise PlatformError(
+            PLATFORM,
+            ErrorKind.RETRYABLE,
+            f"container {container.id} was still processing after {self.max_polls} polls; "
+            "the next attempt resumes it",
+        )
+
+    def _publish_container(self, container: Container, journal: Journal) -> PublishedPost:
+        try:
+            response = self.http.request(
+                "POST",
+                self._url(f"/{self.user_id}/media_publish"),
+                creates=True,
+                data={"creation_id": container.id},
+            )
+        except PlatformError as error:
+            if error.code == CONTAINER_EXPIRED:
+                raise ContainerExpiredError(container.id) from error
+            raise
+        media_id = str(response.json()["id"])
+        journal.put("media_id", media_id)
+        found = self._media(media_id)
+        return found or PublishedPost(PLATFORM, media_id, "")
+
+    def _media(self, media_id: str) -> PublishedPost | None:
+        try:
+            response = self.http.request("GET", self._url(f"/{media_id}"), params={"fields": "id,permalink"})
+        except PlatformError as error:
+            if error.code == MISSING_NODE:
+                return None
+            raise
+        body = response.json()
+        return PublishedPost(PLATFORM, str(body["id"]), str(body.get("permalink") or ""))
+
+    def _recent_media_with_caption(self, caption: str) -> PublishedPost | None:
+        response = self.http.request(
+            "GET",
+            self._url(f"/{self.user_id}/media"),
+            params={"fields": "id,caption,permalink,timestamp", "limit": str(RECENT_MEDIA)},
+        )
+        for media in response.json().get("data", []):
+            if media.get("caption") == caption:
+                return PublishedPost(PLATFORM, str(media["id"]), str(media.get("permalink") or ""))
+        return None
+
+
+def _reel_problems(info: MediaInfo) -> list[str]:
+    """Reels rules beyond the shared video limits: moov atom first, AAC audio (spec 4.4)."""
+    problems = []
+    if not info.faststart:
+        problems.append("the moov atom must come before the media data (encode with -movflags +faststart)")
+    if info.has_audio and info.audio_codec != "aac":
+        problems.append(f"audio must be AAC, not {info.audio_codec}")
+    return problems
+
+
+def _reporting(
+    chunks: Callable[[], Iterator[bytes]], offset: int, total: int, progress: Progress | None
+) -> Callable[[], Iterator[bytes]]:
+    """The same re-startable reader, telling `progress` how many bytes of the file have been sent."""
+
+    def read() -> Iterator[bytes]:
+        sent = offset
+        for block in chunks():
+            yield block
+            sent += len(block)
+            if progress is not None:
+                progress(sent, total)
+
+    return read
+
+
+class InstagramResource(PlatformResource):
+    """The Instagram account as a Dagster resource (Reels via Facebook Login)."""
+
+    platform: str = PLATFORM
+
+    def build_client(self, settings: PlatformSettings, store: CredentialStore) -> PlatformClient:
+        return InstagramClient(settings, store)

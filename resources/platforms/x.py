@@ -1,0 +1,571 @@
+"""The X client: v2 chunked media upload, the processing poll, POST /2/tweets, reconciling, metrics.
+
+tweepy still uploads only through the retired v1.1 endpoint (tweepy issue #2217), so this speaks the
+documented v2 protocol over the shared transport (spec: shared/reference/platform_protocols.md, section 6):
+initialize -> append segments (multipart, streamed from disk) -> finalize -> STATUS until `succeeded`,
+then POST /2/tweets with the media id. Every id goes into the journal the moment X hands it out, and so
+does each acknowledged segment, so a retry resumes with the next segment instead of starting over.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import math
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from pellacia_assets.rendering.errors import MediaError
+from pellacia_assets.rendering.probe import MediaInfo, probe
+from resources.platforms.base import Journal, PostMetrics, Progress, PublishedPost, VideoPost
+from resources.platforms.config import PlatformSettings
+from resources.platforms.errors import ErrorKind, PlatformError
+from resources.platforms.http import PlatformHttp, file_chunks, wait_hint
+from resources.platforms.limits import validate_copy
+from resources.platforms.resource import PlatformResource
+from resources.platforms.tokens import AccountTokens, CredentialStore, TokenSet
+from resources.platforms.video_limits import video_problems
+
+PLATFORM = "x"
+MIB = 1024 * 1024
+DEFAULT_CHUNK_SIZE = 4 * MIB  # the official v2 sample's segment; v1.1 capped APPEND at 5 MB (spec 6.3)
+MAX_SEGMENTS = 1000  # segment_index is 0-999
+MEDIA_TYPE = "video/mp4"
+MEDIA_CATEGORY = "tweet_video"
+EXPIRY_MARGIN_S = 600.0  # a media id this close to expiring is not worth resuming
+TIMELINE_PAGE_SIZE = 10
+TIMELINE_PAGES = 5
+RATE_LIMIT_TYPES = ("rate-limit-exceeded", "usage-capped")
+RATE_LIMIT_CODES = (88,)
+DUPLICATE_CODES = (187,)
+PROBLEM_MARKER = "/problems/"
+log = logging.getLogger("pellacia.platforms.x")
+
+
+def classify(response: httpx.Response) -> PlatformError | None:
+    """X's answer as a PlatformError (None for success), from its Problem JSON or legacy error body."""
+    status = response.status_code
+    if status < 400:
+        return None
+    kind_name, code, text = _problem(response)
+    message = f"{_where(response)}: HTTP {status} {text}"
+    if status == 429 or kind_name in RATE_LIMIT_TYPES or code in RATE_LIMIT_CODES:
+        return PlatformError(
+            PLATFORM,
+            ErrorKind.RATE_LIMIT,
+            message,
+            status=status,
+            code=kind_name or (str(code) if code else None),
+            retry_after_s=wait_hint(response),
+        )
+    if "duplicate content" in text.lower() or code in DUPLICATE_CODES:
+        return PlatformError(
+            PLATFORM, ErrorKind.DUPLICATE, message, status=status, code=kind_name or "duplicate"
+        )
+    if status == 401 or (
+        status == 403 and ("scope" in text.lower() or kind_name == "unsupported-authentication")
+    ):
+        return PlatformError(PLATFORM, ErrorKind.AUTH, message, status=status, code=kind_name)
+    if status >= 500 or status == 408:
+        return PlatformError(PLATFORM, ErrorKind.RETRYABLE, message, status=status, code=kind_name)
+    if status in (400, 404, 409, 413, 415, 422):
+        return PlatformError(PLATFORM, ErrorKind.INVALID_MEDIA, message, status=status, code=kind_name)
+    return PlatformError(PLATFORM, ErrorKind.POLICY, message, status=status, code=kind_name)
+
+
+def classify_token_answer(response: httpx.Response) -> PlatformError | None:
+    """The OAuth token endpoint's answer: any refusal means the account must be authorised again."""
+    status = response.status_code
+    if status < 400:
+        return None
+    if status == 429 or status >= 500:
+        return classify(response)
+    body = _json_or_none(response)
+    reason = (
+        f"{body.get('error', 'error')}: {body.get('error_description', '')}".rstrip(": ")
+        if isinstance(body, dict)
+        else response.reason_phrase
+    )
+    return PlatformError(
+        PLATFORM,
+        ErrorKind.AUTH,
+        f"the token endpoint refused to refresh the access token (HTTP {status} {reason}); "
+        "run `pellacia-dist auth x`",
+        status=status,
+        code="token_refresh",
+    )
+
+
+def multipart_segment(
+    path: Path, index: int, offset: int, length: int
+) -> tuple[dict[str, str], Callable[[], Iterator[bytes]]]:
+    """Headers and a re-startable body for one APPEND: `segment_index` and `media` streamed from disk.
+
+    httpx would read a `files=` part whole into memory; this keeps one block in memory and sends an
+    explicit Content-Length (without one httpx would fall back to chunked transfer encoding).
+    """
+    boundary = f"pellacia-{secrets.token_hex(16)}"
+    head = (
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="segment_index"\r\n\r\n'
+        f"{index}\r\n"
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="media"; filename="blob"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    chunks = file_chunks(path, offset, length)
+
+    def body() -> Iterator[bytes]:
+        pending = head
+        for block in chunks():
+            yield pending
+            pending = block
+        yield pending + tail
+
+    headers = {
+        "Content-Type": f"multipart/form-data; boundary={boundary}",
+        "Content-Length": str(len(head) + length + len(tail)),
+    }
+    return headers, body
+
+
+class XClient:
+    """One X account: publishes a video post exactly as the v2 API documents it."""
+
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        settings: PlatformSettings,
+        store: CredentialStore | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        poll_interval_s: float = 5.0,
+        max_polls: int = 120,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+    ) -> None:
+        if chunk_size <= 0:
+            raise ValueError(f"chunk_size must be a positive number of bytes, not {chunk_size}")
+        self.settings = settings
+        self.account = settings.account
+        self.sleep = sleep
+        self.poll_interval_s = poll_interval_s
+        self.max_polls = max_polls
+        self.chunk_size = chunk_size
+        self.username = settings.options.get("username")
+        self.tokens = AccountTokens(
+            PLATFORM,
+            settings.account,
+            _initial_tokens(settings, store),
+            self._refresh,
+            store,
+            settings.client_secret,
+        )
+        self.http = PlatformHttp(PLATFORM, classify, tokens=self.tokens, sleep=sleep)
+        self.oauth_http = PlatformHttp(PLATFORM, classify_token_answer, sleep=sleep)
+
+    def close(self) -> None:
+        self.http.close()
+        self.oauth_http.close()
+
+    @staticmethod
+    def text_for(post: VideoPost) -> str:
+        """An X post has no title: its text is the caption, or the title when there is no caption."""
+        return post.caption() or post.title.strip()
+
+    # --- PlatformClient -------------------------------------------------------------------------------
+
+    def check(self, post: VideoPost) -> None:
+        try:
+            info = probe(post.video)
+        except (MediaError, OSError) as error:
+            raise PlatformError(
+                PLATFORM, ErrorKind.INVALID_MEDIA, f"{post.video.name} cannot be posted: {error}"
+            ) from error
+        problems = [
+            *video_problems(PLATFORM, info, info.size_bytes),
+            *x_video_problems(info),
+            *validate_copy(PLATFORM, post.title, self.text_for(post), post.hashtags),
+        ]
+        if problems:
+            raise PlatformError(
+                PLATFORM,
+                ErrorKind.INVALID_MEDIA,
+                f"{post.video.name} breaks X's rules: {'; '.join(problems)}",
+            )
+
+    def publish(self, post: VideoPost, journal: Journal, progress: Progress | None = None) -> PublishedPost:
+        media_id = self._ready_media(post, journal, progress)
+        return self._create_post(self.text_for(post), media_id, journal)
+
+    def reconcile(self, post: VideoPost, journal: Journal) -> PublishedPost | None:
+        """The post this journal's attempt made, if X has it: by its id, else by its media on the timeline."""
+        tweet_id = journal.get("tweet_id")
+        if tweet_id is not None and self._exists(tweet_id):
+            return PublishedPost(PLATFORM, tweet_id, self.post_url(tweet_id))
+        if journal.get("media_id") is None:
+            return None
+        found = self._find_by_media(journal)
+        if found is not None:
+            journal.put("tweet_id", found.post_id)
+        return found
+
+    def metrics(self, post_id: str) -> PostMetrics:
+        """Lifetime public counters; views are the video's view_count (GET /2/tweets, spec 6.8)."""
+        params = {
+            "ids": post_id,
+            "tweet.fields": "public_metrics,attachments",
+            "expansions": "attachments.media_keys",
+            "media.fields": "public_metrics",
+        }
+        payload = _json_object(self.http.request("GET", self._api("/2/tweets"), params=params))
+        tweets = payload.get("data") or []
+        if not tweets:
+            raise PlatformError(
+                PLATFORM,
+                ErrorKind.POLICY,
+                f"post {post_id} is not visible to this account (deleted or protected): "
+                f"{_first_error(payload)}",
+                code="resource-not-found",
+            )
+        tweet = tweets[0]
+        counters = tweet.get("public_metrics") or {}
+        keys = set((tweet.get("attachments") or {}).get("media_keys") or [])
+        media = (payload.get("includes") or {}).get("media") or []
+        views = sum(
+            int((item.get("public_metrics") or {}).get("view_count", 0))
+            for item in media
+            if item.get("media_key") in keys
+        )
+        retweets, quotes = int(counters.get("retweet_count", 0)), int(counters.get("quote_count", 0))
+        return PostMetrics(
+            views=views,
+            likes=int(counters.get("like_count", 0)),
+            comments=int(counters.get("reply_count", 0)),
+            shares=retweets + quotes,
+            extra={
+                "impressions": int(counters.get("impression_count", 0)),
+                "bookmarks": int(counters.get("bookmark_count", 0)),
+                "retweets": retweets,
+                "quotes": quotes,
+            },
+        )
+
+    def post_url(self, tweet_id: str) -> str:
+        if self.username:
+            return f"https://x.com/{self.username}/status/{tweet_id}"
+        return f"https://x.com/i/web/status/{tweet_id}"
+
+    # --- upload ---------------------------------------------------------------------------------------
+
+    def _ready_media(self, post: VideoPost, journal: Journal, progress: Progress | None) -> str:
+        """A processed media id for this video: resumed from the journal where X still has it."""
+        media_id = journal.get("media_id")
+        usable = media_id is not None and journal.get("media_state") != "failed" and not _expired(journal)
+        if media_id is not None and usable:
+            if journal.get("media_state") == "succeeded":
+                return media_id
+            try:
+                return self._upload_and_process(post, journal, media_id, progress)
+            except PlatformError as error:
+                if error.status != 404:
+                    raise
+                log.warning(
+                    "x: media %s from the last attempt is gone (%s); uploading again", media_id, error
+                )
+        journal.set_state("uploading")
+        return self._upload_and_process(post, journal, self._initialize(post, journal), progress)
+
+    def _upload_and_process(
+        self, post: VideoPost, journal: Journal, media_id: str, progress: Progress | None
+    ) -> str:
+        if journal.get("media_finalized") != "true":
+            journal.set_state("uploading")
+            self._append_segments(post, journal, media_id, progress)
+            processing = self._finalize(media_id)
+            journal.put("media_finalized", "true")
+        else:
+            processing = self._processing_info(media_id)
+        journal.set_state("processing")
+        self._await_processing(media_id, processing, journal)
+        journal.put("media_state", "succeeded")
+        return media_id
+
+    def _initialize(self, post: VideoPost, journal: Journal) -> str:
+        size = post.size
+        body = {"media_type": MEDIA_TYPE, "total_bytes": size, "media_category": MEDIA_CATEGORY}
+        response = self.http.request("POST", self._api("/2/media/upload/initialize"), json_body=body)
+        data = _data(response)
+        media_id = str(data["id"])
+        journal.put("media_id", media_id)
+        journal.put("media_key", str(data.get("media_key") or f"13_{media_id}"))
+        lifetime = float(data.get("expires_after_secs") or 0)
+        journal.put("media_expires_at", str(int(time.time() + lifetime)) if lifetime else "")
+        journal.put("chunk_size", str(max(self.chunk_size, math.ceil(size / MAX_SEGMENTS))))
+        journal.put("last_segment_index", "-1")
+        journal.put("media_finalized", "false")
+        journal.put("media_state", "uploading")
+        return media_id
+
+    def _append_segments(
+        self, post: VideoPost, journal: Journal, media_id: str, progress: Progress | None
+    ) -> None:
+        size = post.size
+        chunk = int(journal.get("chunk_size") or self.chunk_size)
+        segments = math.ceil(size / chunk)
+        url = self._api(f"/2/media/upload/{media_id}/append")
+        for index in range(int(journal.get("last_segment_index") or -1) + 1, segments):
+            offset = index * chunk
+            length = min(chunk, size - offset)
+            headers, body = multipart_segment(post.video, index, offset, length)
+            self.http.request("POST", url, headers=headers, content=body)
+            journal.put("last_segment_index", str(index))
+            if progress is not None:
+                progress(offset + length, size)
+
+    def _finalize(self, media_id: str) -> dict[str, Any] | None:
+        response = self.http.request("POST", self._api(f"/2/media/upload/{media_id}/finalize"))
+        return _processing(_data(response))
+
+    def _processing_info(self, media_id: str) -> dict[str, Any] | None:
+        params = {"command": "STATUS", "media_id": media_id}
+        return _processing(_data(self.http.request("GET", self._api("/2/media/upload"), params=params)))
+
+    def _await_processing(self, media_id: str, processing: dict[str, Any] | None, journal: Journal) -> None:
+        """Poll STATUS as often as X's check_after_secs says, until the media succeeded or failed."""
+        polls = 0
+        while processing is not None:
+            state = processing.get("state")
+            if state == "succeeded":
+                return
+            if state == "failed":
+                journal.put("media_state", "failed")
+                error = processing.get("error") or {}
+                reason = error.get("message") or error.get("name") or "no reason given"
+                raise PlatformError(
+                    PLATFORM,
+                    ErrorKind.INVALID_MEDIA,
+                    f"X could not process the video (media {media_id}): {reason}",
+                    code=str(error.get("name") or "processing_failed"),
+                )
+            if polls >= self.max_polls:
+                raise PlatformError(
+                    PLATFORM,
+                    ErrorKind.RETRYABLE,
+                    f"X is still processing media {media_id} (state {state}) after {polls} status checks; "
+                    "the next attempt goes on waiting for the same upload",
+                )
+            self.sleep(float(processing.get("check_after_secs") or self.poll_interval_s))
+            processing = self._processing_info(media_id)
+            polls += 1
+
+    # --- the post -------------------------------------------------------------------------------------
+
+    def _create_post(self, text: str, media_id: str, journal: Journal) -> PublishedPost:
+        body = {"text": text, "media": {"media_ids": [media_id]}}
+        try:
+            response = self.http.request("POST", self._api("/2/tweets"), creates=True, json_body=body)
+        except PlatformError as error:
+            if error.kind is not ErrorKind.DUPLICATE:
+                raise
+            earlier = self._find_by_media(journal)
+            if earlier is None:
+                raise PlatformError(
+                    PLATFORM,
+                    ErrorKind.DUPLICATE,
+                    "X refused the post as duplicate content, and no post of this account carries this "
+                    "upload: an older post has the same text and video",
+                    status=error.status,
+                ) from error
+            journal.put("tweet_id", earlier.post_id)
+            return earlier
+        tweet_id = str(_data(response)["id"])
+        journal.put("tweet_id", tweet_id)
+        return PublishedPost(PLATFORM, tweet_id, self.post_url(tweet_id))
+
+    def _exists(self, tweet_id: str) -> bool:
+        payload = _json_object(self.http.request("GET", self._api("/2/tweets"), params={"ids": tweet_id}))
+        return any(str(tweet.get("id")) == tweet_id for tweet in payload.get("data") or [])
+
+    def _find_by_media(self, journal: Journal) -> PublishedPost | None:
+        """The account's recent post that carries this journal's media (key 13_<media id>), if any."""
+        media_id = journal.get("media_id")
+        media_key = journal.get("media_key") or f"13_{media_id}"
+        me = _data(self.http.request("GET", self._api("/2/users/me")))
+        self.username = str(me.get("username") or "") or self.username
+        params = {
+            "max_results": str(TIMELINE_PAGE_SIZE),
+            "tweet.fields": "attachments,created_at",
+            "expansions": "attachments.media_keys",
+        }
+        url = self._api(f"/2/users/{me['id']}/tweets")
+        for _page in range(TIMELINE_PAGES):
+            payload = _json_object(self.http.request("GET", url, params=params))
+            for tweet in payload.get("data") or []:
+                if media_key in ((tweet.get("attachments") or {}).get("media_keys") or []):
+                    tweet_id = str(tweet["id"])
+                    return PublishedPost(PLATFORM, tweet_id, self.post_url(tweet_id))
+            next_token = (payload.get("meta") or {}).get("next_token")
+            if not next_token:
+                break
+            params["pagination_token"] = str(next_token)
+        return None
+
+    # --- tokens ---------------------------------------------------------------------------------------
+
+    def _refresh(self, current: TokenSet) -> TokenSet:
+        """The refresh grant at X's token endpoint; X hands out a new refresh token each time."""
+        client_id = self.settings.client_id
+        if not client_id:
+            raise PlatformError(
+                PLATFORM, ErrorKind.AUTH, "set PELLACIA_X_CLIENT_ID: X needs it to refresh the access token"
+            )
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": current.refresh_token or "",
+            "client_id": client_id,
+        }
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if self.settings.client_secret:
+            pair = f"{client_id}:{self.settings.client_secret}".encode()
+            headers["Authorization"] = f"Basic {base64.b64encode(pair).decode()}"
+        response = self.oauth_http.request(
+            "POST",
+            self.settings.url("oauth", "/2/oauth2/token"),
+            authenticated=False,
+            headers=headers,
+            data=form,
+        )
+        payload = _json_object(response)
+        if not payload.get("access_token"):
+            raise PlatformError(
+                PLATFORM, ErrorKind.AUTH, "the token endpoint answered without an access token"
+            )
+        return TokenSet(
+            access_token=str(payload["access_token"]),
+            refresh_token=payload.get("refresh_token"),
+            expires_at=time.time() + float(payload.get("expires_in") or 7200),
+            extra={"scope": str(payload.get("scope", ""))},
+        )
+
+    def _api(self, path: str) -> str:
+        return self.settings.url("api", path)
+
+
+def x_video_problems(info: MediaInfo) -> list[str]:
+    """X's "advanced" requirements beyond size/duration/frame size (spec 6.5): 4:2:0, AAC, 1:3 to 3:1."""
+    problems = []
+    if info.pix_fmt is not None and info.pix_fmt not in ("yuv420p", "yuvj420p"):
+        problems.append(f"pixel format {info.pix_fmt} is not YUV 4:2:0")
+    if info.has_audio and info.audio_codec != "aac":
+        problems.append(f"audio codec {info.audio_codec} is not AAC")
+    if info.audio_channels is not None and info.audio_channels > 2:
+        problems.append(f"{info.audio_channels} audio channels; X takes mono or stereo")
+    if info.width and info.height and not 1 / 3 <= info.width / info.height <= 3:
+        problems.append(f"aspect ratio {info.width}:{info.height} is outside 1:3 to 3:1")
+    return problems
+
+
+def _initial_tokens(settings: PlatformSettings, store: CredentialStore | None) -> TokenSet:
+    stored = store.load(PLATFORM, settings.account) if store is not None else None
+    if stored is not None:
+        return stored
+    if settings.access_token:
+        return TokenSet(settings.access_token, settings.refresh_token)
+    if settings.refresh_token:
+        return TokenSet("", settings.refresh_token, expires_at=0.0)
+    raise PlatformError(
+        PLATFORM,
+        ErrorKind.AUTH,
+        f"no tokens for X account '{settings.account}': run `pellacia-dist auth x` or set "
+        "PELLACIA_X_ACCESS_TOKEN / PELLACIA_X_REFRESH_TOKEN",
+    )
+
+
+def _expired(journal: Journal) -> bool:
+    expires_at = journal.get("media_expires_at")
+    return bool(expires_at) and float(expires_at or 0) - EXPIRY_MARGIN_S <= time.time()
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any]:
+    body = _json_or_none(response)
+    if not isinstance(body, dict):
+        raise PlatformError(
+            PLATFORM,
+            ErrorKind.RETRYABLE,
+            f"{_where(response)}: HTTP {response.status_code} answer is not a JSON object",
+            status=response.status_code,
+        )
+    return body
+
+
+def _data(response: httpx.Response) -> dict[str, Any]:
+    data = _json_object(response).get("data")
+    if not isinstance(data, dict) or "id" not in data:
+        raise PlatformError(
+            PLATFORM,
+            ErrorKind.RETRYABLE,
+            f"{_where(response)}: HTTP {response.status_code} answer has no `data` object",
+            status=response.status_code,
+        )
+    return data
+
+
+def _processing(data: dict[str, Any]) -> dict[str, Any] | None:
+    info = data.get("processing_info")
+    return info if isinstance(info, dict) else None
+
+
+def _problem(response: httpx.Response) -> tuple[str | None, int | None, str]:
+    """(problem type's last part, legacy numeric code, readable text) from any of X's error bodies."""
+    body = _json_or_none(response)
+    if not isinstance(body, dict):
+        return None, None, response.reason_phrase
+    first = (body.get("errors") or [{}])[0]
+    first = first if isinstance(first, dict) else {}
+    problem_type = str(body.get("type") or first.get("type") or "")
+    kind_name = problem_type.split(PROBLEM_MARKER, 1)[1] if PROBLEM_MARKER in problem_type else None
+    code = first.get("code") if isinstance(first.get("code"), int) else None
+    title = str(body.get("title") or "")
+    detail = str(body.get("detail") or "")
+    specific = str(first.get("message") or first.get("detail") or "")
+    text = " - ".join(part for part in (title, detail, specific) if part) or response.reason_phrase
+    return kind_name, code, text
+
+
+def _first_error(payload: dict[str, Any]) -> str:
+    errors = payload.get("errors") or [{}]
+    first = errors[0] if isinstance(errors[0], dict) else {}
+    return str(first.get("detail") or first.get("title") or "no such post")
+
+
+def _where(response: httpx.Response) -> str:
+    try:
+        return f"{response.request.method} {response.request.url.path}"
+    except RuntimeError:
+        return "X API"
+
+
+class XResource(PlatformResource):
+    """An X account (PELLACIA_X_*); options: username (for post URLs), chunk_size (bytes per segment)."""
+
+    platform: str = "x"
+
+    def build_client(self, settings: PlatformSettings, store: CredentialStore) -> XClient:
+        raw = settings.options.get("chunk_size", str(DEFAULT_CHUNK_SIZE))
+        if not raw.isdigit() or int(raw) == 0:
+            raise ValueError(f"PELLACIA_X_CHUNK_SIZE must be a positive whole number of bytes, not {raw!r}")
+        return XClient(settings, store, chunk_size=int(raw))

@@ -1,0 +1,681 @@
+"""The YouTube client: resumable `videos.insert` through google-api-python-client, processing, analytics.
+
+Flow (shared/reference/platform_protocols.md section 2): the metadata opens a resumable session (POST
+/upload/youtube/v3/videos?uploadType=resumable), whose URI is journaled the moment the platform hands it
+out; the file follows in 256 KiB-aligned chunks (308 + Range until the last, which answers the Video);
+then videos.list is polled until YouTube has processed the video. The session URI is what makes this
+exactly-once: after any failure, `PUT <session> Content-Range: bytes */<size>` tells whether the video
+exists (200/201 + Video) or how many bytes to resume from (308 + Range).
+
+The services are built from the discovery documents bundled with google-api-python-client, with their
+`rootUrl`/`baseUrl` replaced by the configured roots: overriding only `api_endpoint` would keep sending
+uploads to the real host (see shared/reference/client_library_notes.md). Retries follow Google's own
+upload sample (catch, back off, call `next_chunk()` again, which first asks for the committed range),
+never `next_chunk(num_retries=...)`, which re-sends an emptied chunk and hangs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import json
+import logging
+import mimetypes
+import re
+import ssl
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+from zoneinfo import ZoneInfo
+
+import httplib2
+import httpx
+from googleapiclient.discovery import build_from_document
+from googleapiclient.discovery_cache import get_static_doc
+from googleapiclient.errors import HttpError
+from googleapiclient.http import MediaFileUpload, build_http
+
+from pellacia_assets.rendering.errors import MediaError
+from pellacia_assets.rendering.probe import probe
+from resources.platforms.base import Journal, PostMetrics, Progress, PublishedPost, VideoPost
+from resources.platforms.config import PlatformSettings
+from resources.platforms.errors import AmbiguousOutcomeError, ErrorKind, PlatformError, redact
+from resources.platforms.http import PlatformHttp, RetryPolicy, TokenProvider, wait_hint
+from resources.platforms.limits import validate_copy
+from resources.platforms.resource import PlatformResource
+from resources.platforms.tokens import AccountTokens, CredentialStore, TokenSet
+from resources.platforms.video_limits import video_problems
+
+PLATFORM = "youtube"
+CHUNK_ALIGNMENT = 256 * 1024  # Google's resumable protocol: every chunk but the last a multiple of this
+DEFAULT_CHUNK_SIZE = 32 * CHUNK_ALIGNMENT  # 8 MiB: one chunk in memory, few requests for a short
+WATCH_URL = "https://www.youtube.com/watch?v={}"
+PRIVACY_STATUSES = ("public", "unlisted", "private")
+DEFAULT_CATEGORY_ID = "22"  # People & Blogs; a category, not a declaration, so a default is harmless
+REAUTHORISE = "re-authorise with `pellacia-dist auth youtube`"
+DAILY_METRICS = ("views", "likes", "comments", "shares", "estimatedMinutesWatched", "averageViewDuration")
+RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "RESOURCE_EXHAUSTED"})
+SCOPE_REASONS = frozenset({"insufficientPermissions", "ACCESS_TOKEN_SCOPE_INSUFFICIENT"})
+QUOTA_TIMEZONE = ZoneInfo("America/Los_Angeles")  # daily quotas reset at midnight Pacific time
+CHANNEL_CAP_WAIT_S = 24 * 3600.0  # uploadLimitExceeded: "try again in 24 hours"
+TRANSPORT_ERRORS = (
+    httplib2.HttpLib2Error,
+    http.client.HTTPException,
+    ConnectionError,
+    TimeoutError,
+    ssl.SSLError,
+)
+_TAG = re.compile(r"<[^>]+>")
+_T = TypeVar("_T")
+
+log = logging.getLogger("pellacia.platforms.youtube")
+
+
+def option_variable(option: str) -> str:
+    return f"PELLACIA_YOUTUBE_{option.upper()}"
+
+
+# --- configuration: the declarations YouTube asks for are never guessed -----------------------------------
+
+
+def _config_error(message: str) -> PlatformError:
+    return PlatformError(PLATFORM, ErrorKind.POLICY, message, code="configuration")
+
+
+def _required(options: Mapping[str, str], option: str, meaning: str) -> str:
+    value = options.get(option, "").strip()
+    if not value:
+        raise _config_error(
+            f"{option_variable(option)} is not set: {meaning}; YouTube requires this declaration and it is "
+            "never assumed"
+        )
+    return value
+
+
+def _flag(options: Mapping[str, str], option: str, meaning: str) -> bool:
+    value = _required(options, option, meaning).lower()
+    if value in ("true", "yes", "1"):
+        return True
+    if value in ("false", "no", "0"):
+        return False
+    raise _config_error(f"{option_variable(option)}={value!r} is not true or false ({meaning})")
+
+
+def _publish_time(value: str) -> str:
+    """`publishAt` as RFC 3339 UTC; a scheduled time must name its timezone and lie in the future."""
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise _config_error(
+            f"{option_variable('publish_at')}={value!r} is not an RFC 3339 time with a timezone "
+            "(e.g. 2026-12-01T18:00:00Z)"
+        )
+    if moment <= dt.datetime.now(dt.UTC):
+        raise _config_error(f"{option_variable('publish_at')}={value!r} is in the past")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class UploadSettings:
+    """The `status` and category of every upload, from PELLACIA_YOUTUBE_* variables (section 2.5)."""
+
+    privacy: str
+    made_for_kids: bool
+    synthetic_media: bool
+    publish_at: str | None = None
+    category_id: str = DEFAULT_CATEGORY_ID
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, str]) -> UploadSettings:
+        privacy = _required(options, "privacy", "the privacy status (public, unlisted or private)").lower()
+        if privacy not in PRIVACY_STATUSES:
+            raise _config_error(
+                f"{option_variable('privacy')}={privacy!r} is not one of {', '.join(PRIVACY_STATUSES)}"
+            )
+        publish_at = options.get("publish_at", "").strip() or None
+        if publish_at is not None and privacy != "private":
+            raise _config_error(
+                f"{option_variable('publish_at')} schedules a private video's publication, but "
+                f"{option_variable('privacy')} is {privacy!r}; set it to private or drop the schedule"
+            )
+        return cls(
+            privacy=privacy,
+            made_for_kids=_flag(options, "made_for_kids", "whether the videos are made for kids (COPPA)"),
+            synthetic_media=_flag(
+                options, "synthetic_media", "whether the videos contain realistic altered or synthetic media"
+            ),
+            publish_at=None if publish_at is None else _publish_time(publish_at),
+            category_id=options.get("category_id", "").strip() or DEFAULT_CATEGORY_ID,
+        )
+
+    def status(self) -> dict[str, Any]:
+        status: dict[str, Any] = {
+            "privacyStatus": self.privacy,
+            "selfDeclaredMadeForKids": self.made_for_kids,
+            "containsSyntheticMedia": self.synthetic_media,
+        }
+        if self.publish_at is not None:
+            status["publishAt"] = self.publish_at
+        return status
+
+
+# --- errors: Google's JSON error format, and the OAuth endpoint's ------------------------------------------
+
+
+def seconds_until_quota_reset(now: dt.datetime | None = None) -> float:
+    local = (now or dt.datetime.now(dt.UTC)).astimezone(QUOTA_TIMEZONE)
+    midnight = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time.min, tzinfo=QUOTA_TIMEZONE)
+    return (midnight - local).total_seconds()
+
+
+def _error_details(response: httpx.Response) -> tuple[str, str]:
+    """(reason, message) from a Google API error or an OAuth error body."""
+    try:
+        body = response.json()
+    except ValueError:
+        return "", response.text.strip()[:200] or response.reason_phrase
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, str):
+        return error, str(body.get("error_description") or error)
+    if not isinstance(error, dict):
+        return "", response.reason_phrase
+    details = error.get("errors") or []
+    reason = str(details[0].get("reason", "")) if details and isinstance(details[0], dict) else ""
+    message = _TAG.sub("", str(error.get("message") or response.reason_phrase))
+    return reason or str(error.get("status", "")), message
+
+
+def classify(response: httpx.Response) -> PlatformError | None:
+    """A YouTube answer sorted into the publisher's error kinds; None when it succeeded."""
+    status = response.status_code
+    if status < 400:
+        return None
+    reason, message = _error_details(response)
+    text = f"HTTP {status} {reason}: {message}" if reason else f"HTTP {status}: {message}"
+
+    def error(kind: ErrorKind, detail: str = text, retry_after_s: float | None = None) -> PlatformError:
+        return PlatformError(
+            PLATFORM, kind, detail, status=status, code=reason or None, retry_after_s=retry_after_s
+        )
+
+    if reason in ("invalid_grant", "invalid_client", "unauthorized_client"):
+        return error(ErrorKind.AUTH, f"the token endpoint refused the refresh ({text}); {REAUTHORISE}")
+    if status == 401 or reason in SCOPE_REASONS:
+        return error(ErrorKind.AUTH, f"{text}; {REAUTHORISE} if this persists")
+    if reason == "quotaExceeded":
+        wait = seconds_until_quota_reset()
+        detail = f"{text} The project's daily quota resets at midnight Pacific time, in {wait / 3600:.1f} h"
+        return error(ErrorKind.RATE_LIMIT, detail, wait)
+    if reason == "uploadLimitExceeded":
+        return error(ErrorKind.RATE_LIMIT, f"{text} (the channel's upload cap)", CHANNEL_CAP_WAIT_S)
+    if status == 429 or reason in RATE_LIMIT_REASONS:
+        return error(ErrorKind.RATE_LIMIT, text, wait_hint(response))
+    if status >= 500 or status == 408:
+        return error(ErrorKind.RETRYABLE, text, wait_hint(response))
+    if status in (403, 404):
+        return error(ErrorKind.POLICY)
+    return error(ErrorKind.INVALID_MEDIA)
+
+
+def _as_response(error: HttpError) -> httpx.Response:
+    headers = {name: str(value) for name, value in error.resp.items() if name != "status"}
+    return httpx.Response(int(error.resp.status), headers=headers, content=error.content or b"")
+
+
+def _labelled(failure: PlatformError, label: str) -> PlatformError:
+    message = str(failure.args[0]).split(": ", 1)[-1]
+    return PlatformError(
+        PLATFORM,
+        failure.kind,
+        f"{label}: {message}",
+        status=failure.status,
+        code=failure.code,
+        retry_after_s=failure.retry_after_s,
+    )
+
+
+# --- transport under googleapiclient ---------------------------------------------------------------------
+
+
+class _GoogleTransport:
+    """The httplib2 object googleapiclient sends through: the account's bearer token on every request.
+
+    A chunk arrives as a file slice and is read into bytes here (one chunk in memory): httplib2 silently
+    re-sends a request once after the server closed the connection, and a re-sent, already-read slice
+    would be empty under a Content-Length that promises a whole chunk; the server would wait forever.
+    """
+
+    def __init__(self, tokens: TokenProvider) -> None:
+        self._http = build_http()  # 308 is "Resume Incomplete" here, not a redirect
+        self._tokens = tokens
+
+    def request(
+        self,
+        uri: str,
+        method: str = "GET",
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        **options: Any,
+    ) -> tuple[Any, bytes]:
+        send = {**(headers or {}), "authorization": f"Bearer {self._tokens.access_token()}"}
+        payload = body.read() if hasattr(body, "read") else body
+        response, content = self._http.request(uri, method, body=payload, headers=send, **options)
+        return response, cast(bytes, content)
+
+
+class _SessionRecorder:
+    """Journals the resumable session URI the moment the platform hands it out, before a byte is sent."""
+
+    def __init__(self, transport: _GoogleTransport, journal: Journal) -> None:
+        self._transport = transport
+        self._journal = journal
+
+    def request(
+        self,
+        uri: str,
+        method: str = "GET",
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        **options: Any,
+    ) -> tuple[Any, bytes]:
+        response, content = self._transport.request(uri, method, body, headers, **options)
+        started = method == "POST" and response.status == 200
+        if "location" in response and (started or response.status == 308):
+            self._journal.put("session_uri", response["location"])
+        return response, content
+
+
+def _service(name: str, version: str, root: str, transport: _GoogleTransport) -> Any:
+    """A googleapiclient service from the bundled discovery document, rooted at `root`."""
+    document = json.loads(get_static_doc(name, version))
+    root = root.rstrip("/") + "/"
+    document["rootUrl"] = document["baseUrl"] = root
+    document["mtlsRootUrl"] = root
+    return build_from_document(document, http=transport)
+
+
+@dataclass(frozen=True)
+class SessionState:
+    """What YouTube holds of a resumable session: the Video once complete, else the committed bytes."""
+
+    committed: int
+    video: dict[str, Any] | None = None
+    expired: bool = False
+
+
+def _committed(range_header: str | None) -> int:
+    """Bytes persisted, from a 308's `Range: bytes=0-N`; no header means none."""
+    return 0 if not range_header else int(range_header.rsplit("-", 1)[1]) + 1
+
+
+def _processed(video: dict[str, Any]) -> bool:
+    """True once YouTube processed the video; a clear error when it failed or was rejected."""
+    video_id = video.get("id", "?")
+    status = video.get("status", {})
+    upload_status = status.get("uploadStatus")
+    if upload_status == "processed":
+        return True
+    if upload_status == "rejected":
+        reason = status.get("rejectionReason", "unknown")
+        kind = {"duplicate": ErrorKind.DUPLICATE, "length": ErrorKind.INVALID_MEDIA}.get(
+            reason, ErrorKind.POLICY
+        )
+        raise PlatformError(
+            PLATFORM, kind, f"YouTube rejected video {video_id} (rejectionReason={reason})", code=reason
+        )
+    if upload_status == "failed":
+        reason = status.get("failureReason", "unknown")
+        raise PlatformError(
+            PLATFORM,
+            ErrorKind.INVALID_MEDIA,
+            f"YouTube could not process video {video_id} (failureReason={reason})",
+            code=reason,
+        )
+    if upload_status == "deleted":
+        raise PlatformError(
+            PLATFORM, ErrorKind.POLICY, f"video {video_id} was deleted on YouTube", code="deleted"
+        )
+    processing = video.get("processingDetails", {})
+    if processing.get("processingStatus") in ("failed", "terminated"):
+        reason = processing.get("processingFailureReason", "unknown")
+        raise PlatformError(
+            PLATFORM,
+            ErrorKind.INVALID_MEDIA,
+            f"YouTube's processing of video {video_id} stopped (processingFailureReason={reason})",
+            code=reason,
+        )
+    return False
+
+
+# --- the client -------------------------------------------------------------------------------------------
+
+
+class YouTubeClient:
+    """One YouTube channel (account): check, publish exactly once, reconcile, and read metrics."""
+
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        settings: PlatformSettings,
+        store: CredentialStore | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        poll_interval_s: float = 5.0,
+        max_polls: int = 120,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        if chunk_size <= 0 or chunk_size % CHUNK_ALIGNMENT:
+            raise ValueError(
+                f"chunk_size {chunk_size} must be a positive multiple of 256 KiB ({CHUNK_ALIGNMENT})"
+            )
+        self.settings = settings
+        self.account = settings.account
+        self.sleep = sleep
+        self.poll_interval_s = poll_interval_s
+        self.max_polls = max_polls
+        self.chunk_size = chunk_size
+        self.retry = retry or RetryPolicy()
+        self._oauth = PlatformHttp(PLATFORM, classify, sleep=sleep, retry=self.retry, logger=log)
+        self.tokens = AccountTokens(
+            PLATFORM,
+            settings.account,
+            self._initial_tokens(store),
+            self._refresh,
+            store,
+            settings.client_secret,
+        )
+        self._transport = _GoogleTransport(self.tokens)
+        self._uploads = _service("youtube", "v3", settings.urls["upload"], self._transport)
+        self._data = _service("youtube", "v3", settings.urls["api"], self._transport)
+        self._analytics = _service("youtubeAnalytics", "v2", settings.urls["analytics"], self._transport)
+
+    def _initial_tokens(self, store: CredentialStore | None) -> TokenSet:
+        stored = store.load(PLATFORM, self.account) if store is not None else None
+        if stored is not None:
+            return stored
+        if self.settings.access_token:
+            return TokenSet(self.settings.access_token, self.settings.refresh_token)
+        if self.settings.refresh_token:
+            return TokenSet("", self.settings.refresh_token, expires_at=0.0)  # refreshed at first use
+        raise PlatformError(
+            PLATFORM,
+            ErrorKind.AUTH,
+            f"no YouTube credentials for account '{self.account}': {REAUTHORISE}, or set "
+            f"{option_variable('refresh_token')} with {option_variable('client_id')} and "
+            f"{option_variable('client_secret')}",
+        )
+
+    def _refresh(self, current: TokenSet) -> TokenSet:
+        """Google's refresh grant: POST {oauth}/token; the refresh token itself stays the same."""
+        if not (self.settings.client_id and self.settings.client_secret):
+            raise PlatformError(
+                PLATFORM,
+                ErrorKind.AUTH,
+                f"the access token needs refreshing, but {option_variable('client_id')} and "
+                f"{option_variable('client_secret')} are not both set",
+            )
+        response = self._oauth.request(
+            "POST",
+            self.settings.url("oauth", "/token"),
+            authenticated=False,
+            data={
+                "client_id": self.settings.client_id,
+                "client_secret": self.settings.client_secret,
+                "refresh_token": current.refresh_token,
+                "grant_type": "refresh_token",
+            },
+        )
+        body = response.json()
+        return TokenSet(
+            access_token=str(body["access_token"]),
+            refresh_token=body.get("refresh_token"),
+            expires_at=time.time() + float(body.get("expires_in", 3599)),
+            extra={"scope": body["scope"]} if "scope" in body else {},
+        )
+
+    # --- before a byte is sent ----------------------------------------------------------------------------
+
+    def upload_settings(self) -> UploadSettings:
+        return UploadSettings.from_options(self.settings.options)
+
+    def check(self, post: VideoPost) -> None:
+        """Refuse missing declarations, a file YouTube would reject, or copy over its limits."""
+        self.upload_settings()
+        try:
+            info = probe(post.video)
+        except MediaError as error:
+            raise PlatformError(PLATFORM, ErrorKind.INVALID_MEDIA, f"cannot upload: {error}") from error
+        problems = video_problems(PLATFORM, info, post.size)
+        problems += [problem.removeprefix(f"{PLATFORM}: ") for problem in self._copy_problems(post)]
+        if problems:
+            raise PlatformError(
+                PLATFORM,
+                ErrorKind.INVALID_MEDIA,
+                f"{post.video.name} refused before upload: {'; '.join(problems)}",
+            )
+
+    def _copy_problems(self, post: VideoPost) -> list[str]:
+        return validate_copy(PLATFORM, post.title, post.caption(), post.hashtags)
+
+    def _video_resource(self, post: VideoPost, upload: UploadSettings) -> dict[str, Any]:
+        snippet: dict[str, Any] = {
+            "title": post.title,
+            "description": post.caption(),
+            "categoryId": upload.category_id,
+        }
+        tags = [tag.lstrip("#") for tag in post.hashtags]
+        if tags:
+            snippet["tags"] = tags
+        return {"snippet": snippet, "status": upload.status()}
+
+    # --- publishing -----------------------------------------------------------------------------------------
+
+    def publish(self, post: VideoPost, journal: Journal, progress: Progress | None = None) -> PublishedPost:
+        """Upload (resuming the journaled session, if any), then wait until YouTube processed the video."""
+        self.check(post)
+        video_id = journal.get("video_id")
+        if video_id is None:
+            video = self._upload(post, journal, progress)
+            video_id = str(video["id"])
+            journal.put("video_id", video_id)
+        journal.set_state("processing")
+        self._await_processing(video_id)
+        return PublishedPost(PLATFORM, video_id, WATCH_URL.format(video_id))
+
+    def _upload(self, post: VideoPost, journal: Journal, progress: Progress | None) -> dict[str, Any]:
+        total = post.size
+        mimetype = mimetypes.guess_type(post.video.name)[0] or "application/octet-stream"
+        media = MediaFileUpload(str(post.video), mimetype=mimetype, chunksize=self.chunk_size, resumable=True)
+        try:
+            request = self._uploads.videos().insert(
+                part="snippet,status",
+                body=self._video_resource(post, self.upload_settings()),
+                media_body=media,
+            )
+            session_uri = journal.get("session_uri")
+            if session_uri is not None:
+                state = self.session_state(session_uri, total)
+                if state.video is not None:
+                    return state.video
+                if state.expired:
+                    log.info("youtube: the journaled upload session expired; starting a new one")
+                else:
+                    request.resumable_uri = session_uri
+                    request.resumable_progress = state.committed
+            journal.set_state("uploading")
+            return self._send_chunks(request, _SessionRecorder(self._transport, journal), total, progress)
+        finally:
+            media.stream().close()
+
+    def _send_chunks(
+        self, request: Any, recorder: _SessionRecorder, total: int, progress: Progress | None
+    ) -> dict[str, Any]:
+        """Google's upload loop: after a failure back off and call next_chunk() again (it asks the range)."""
+        while True:
+            reaches_end = request.resumable_progress + self.chunk_size >= total
+            try:
+                _status, video = self._retrying("upload", lambda: request.next_chunk(http=recorder))
+            except PlatformError as failure:
+                if reaches_end and request.resumable_uri is not None and failure.kind is ErrorKind.RETRYABLE:
+                    raise AmbiguousOutcomeError(
+                        PLATFORM, f"the last chunk may have completed the upload ({failure.args[0]})"
+                    ) from failure
+                raise
+            if progress is not None:
+                progress(total if video is not None else request.resumable_progress, total)
+            if video is not None:
+                return cast(dict[str, Any], video)
+
+    def session_state(self, session_uri: str, total: int) -> SessionState:
+        """Ask a resumable session what it holds: `PUT Content-Range: bytes */<total>`."""
+
+        def ask() -> SessionState:
+            headers = {"Content-Range": f"bytes */{total}", "Content-Length": "0"}
+            response, content = self._transport.request(session_uri, "PUT", headers=headers)
+            if response.status in (200, 201):
+                return SessionState(total, video=json.loads(content))
+            if response.status == 308:
+                return SessionState(_committed(response.get("range")))
+            if response.status in (404, 410):
+                return SessionState(0, expired=True)
+            raise HttpError(response, content)
+
+        return self._retrying("upload session query", ask)
+
+    def _retrying(self, label: str, call: Callable[[], _T]) -> _T:
+        """Run one API call with Google's retry rules: 5xx, 429, 403 rate limits, dropped connections."""
+        attempt = 0
+        refreshed = False
+        while True:
+            try:
+                return call()
+            except HttpError as error:
+                failure = classify(_as_response(error)) or PlatformError(
+                    PLATFORM,
+                    ErrorKind.RETRYABLE,
+                    f"unexpected HTTP {error.resp.status} answer",
+                    status=error.resp.status,
+                )
+            except TRANSPORT_ERRORS as error:
+                detail = redact(str(error), list(self.tokens.secrets()))
+                failure = PlatformError(
+                    PLATFORM, ErrorKind.RETRYABLE, f"connection failed: {type(error).__name__} {detail}"
+                )
+            failure = _labelled(failure, label)
+            if failure.kind is ErrorKind.AUTH and failure.status == 401 and not refreshed:
+                log.info("youtube: access token refused; refreshing it")
+                self.tokens.refresh()
+                refreshed = True
+                continue
+            attempt += 1
+            if not failure.retryable or attempt >= self.retry.max_attempts:
+                raise failure
+            delay = (
+                failure.retry_after_s if failure.retry_after_s is not None else self.retry.backoff(attempt)
+            )
+            if delay > self.retry.max_delay_s:
+                raise failure
+            log.warning("%s; retrying in %.1f s (attempt %d)", failure, delay, attempt)
+            self.sleep(delay)
+
+    def _video(self, video_id: str, part: str) -> dict[str, Any] | None:
+        request = self._data.videos().list(part=part, id=video_id)
+        response = self._retrying("videos.list", request.execute)
+        items = response.get("items") or []
+        return cast(dict[str, Any], items[0]) if items else None
+
+    def _await_processing(self, video_id: str) -> None:
+        for poll in range(self.max_polls):
+            video = self._video(video_id, "status,processingDetails")
+            if video is None:
+                raise PlatformError(
+                    PLATFORM,
+                    ErrorKind.POLICY,
+                    f"video {video_id} is no longer on the channel (deleted?); it is not uploaded again "
+                    "unless its ledger entry is cleared",
+                )
+            if _processed(video):
+                return
+            if poll + 1 < self.max_polls:
+                self.sleep(self.poll_interval_s)
+        raise PlatformError(
+            PLATFORM,
+            ErrorKind.RETRYABLE,
+            f"video {video_id} was still processing after {self.max_polls} polls; the next attempt waits on",
+        )
+
+    def reconcile(self, post: VideoPost, journal: Journal) -> PublishedPost | None:
+        """The video of an earlier attempt, found through its journaled id or upload session."""
+        video_id = journal.get("video_id")
+        if video_id is None:
+            session_uri = journal.get("session_uri")
+            if session_uri is None:
+                return None
+            state = self.session_state(session_uri, post.size)
+            if state.video is None:
+                return None
+            video_id = str(state.video["id"])
+            journal.put("video_id", video_id)
+        elif self._video(video_id, "id") is None:
+            return None
+        journal.set_state("processing")
+        self._await_processing(video_id)
+        return PublishedPost(PLATFORM, video_id, WATCH_URL.format(video_id))
+
+    # --- analytics -----------------------------------------------------------------------------------------
+
+    def metrics(self, post_id: str) -> PostMetrics:
+        """Lifetime counters from videos.list part=statistics; shares only come from daily_metrics."""
+        video = self._video(post_id, "statistics")
+        if video is None:
+            raise PlatformError(PLATFORM, ErrorKind.POLICY, f"video {post_id} is not on the channel")
+        statistics = {name: int(value) for name, value in video.get("statistics", {}).items()}
+        return PostMetrics(
+            views=statistics.get("viewCount", 0),
+            likes=statistics.get("likeCount", 0),
+            comments=statistics.get("commentCount", 0),
+            extra={
+                name: value
+                for name, value in statistics.items()
+                if name not in ("viewCount", "likeCount", "commentCount")
+            },
+        )
+
+    def daily_metrics(self, post_id: str, start: dt.date, end: dt.date) -> dict[dt.date, PostMetrics]:
+        """Per-day history from YouTube Analytics reports.query (the most recent days have no rows yet)."""
+        request = self._analytics.reports().query(
+            ids="channel==MINE",
+            startDate=start.isoformat(),
+            endDate=end.isoformat(),
+            metrics=",".join(DAILY_METRICS),
+            dimensions="day",
+            filters=f"video=={post_id}",
+            sort="day",
+        )
+        table = self._retrying("reports.query", request.execute)
+        names = [str(header["name"]) for header in table.get("columnHeaders", [])]
+        days: dict[dt.date, PostMetrics] = {}
+        for row in table.get("rows") or []:
+            values = dict(zip(names, row, strict=True))
+            days[dt.date.fromisoformat(str(values.pop("day")))] = PostMetrics(
+                views=int(values.pop("views", 0)),
+                likes=int(values.pop("likes", 0)),
+                comments=int(values.pop("comments", 0)),
+                shares=int(values.pop("shares", 0)),
+                extra=values,
+            )
+        return days
+
+
+class YouTubeResource(PlatformResource):
+    """The YouTube channel as a Dagster resource (PELLACIA_YOUTUBE_* settings)."""
+
+    platform: str = PLATFORM
+
+    def build_client(self, settings: PlatformSettings, store: CredentialStore) -> YouTubeClient:
+        return YouTubeClient(settings, store)

@@ -1,0 +1,657 @@
+"""A local LinkedIn for tests and the demo: a SANDBOX, never used by production code paths.
+
+One server stands in for both LinkedIn hosts the client uses (api.linkedin.com and www.linkedin.com): the
+Videos API (initializeUpload, pre-signed part uploads, finalizeUpload, video status), the Posts API
+(create, read, the `q=author` finder), organization share statistics, member creator post analytics and
+the OAuth token endpoint. It is strict where LinkedIn is (shared/reference/platform_protocols.md section
+7): LinkedIn-Version must be an active YYYYMM version (missing: 400, retired: 426), X-Restli-Protocol-Version
+must be 2.0.0, URNs in paths must be URL-encoded, every part must be exactly its byte range, finalize must
+hand the parts' ETags back in order, and error bodies have LinkedIn's `{"status","code","message"}` shape.
+Where LinkedIn's documents are silent the choice is marked [U]. Uploaded bytes stream to disk, hashed as
+they arrive; memory stays flat whatever the file's size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from sandbox.common import (
+    Fault,
+    Handler,
+    Request,
+    Response,
+    SandboxServer,
+    TokenGrant,
+    TokenRegistry,
+    bearer_token,
+)
+
+PART_SIZE = 4 * 1024 * 1024
+MAX_FILE_BYTES = 500 * 1000 * 1000
+COMMENTARY_MAX = 3000
+DEFAULT_AUTHOR = "urn:li:organization:2414183"
+RESERVED = frozenset("|{}@[]()<>\\*_~")
+VISIBILITIES = frozenset({"PUBLIC", "CONNECTIONS", "LOGGED_IN", "CONTAINER"})
+FEED_DISTRIBUTIONS = frozenset({"MAIN_FEED", "NONE"})
+LIFECYCLE_STATES = frozenset({"DRAFT", "PUBLISHED", "PUBLISH_REQUESTED", "PUBLISH_FAILED"})
+MEMBER_METRICS = {
+    "IMPRESSION": "impressionCount",
+    "MEMBERS_REACHED": "uniqueImpressionsCount",
+    "REACTION": "likeCount",
+    "COMMENT": "commentCount",
+    "RESHARE": "shareCount",
+}
+SCOPES = "r_organization_social,rw_organization_admin,w_member_social,w_organization_social"
+THROTTLE_BODY = {
+    "status": 429,
+    "serviceErrorCode": 101,
+    "message": "Resource level throttle APPLICATION DAY limit for calls to this resource is reached.",
+}
+_ENTITY = re.compile(r"\((share|ugc):(urn:li:(?:share|ugcPost):\d+)\)")
+_LIST = re.compile(r"List\(([^()]*)\)")
+
+
+def error(status: int, message: str, code: str | None = None, service_code: int | None = None) -> Response:
+    """LinkedIn's error body: `{"status","serviceErrorCode","code","message"}` (fields present as known)."""
+    body: dict[str, Any] = {"status": status}
+    if service_code is not None:
+        body["serviceErrorCode"] = service_code
+    if code is not None:
+        body["code"] = code
+    body["message"] = message
+    return Response(status, body)
+
+
+def invalid(path: str, problem: str) -> Response:
+    return error(422, f"ERROR :: {path} :: {problem}", "UNPROCESSABLE_ENTITY")
+
+
+def visible_text(commentary: str) -> str:
+    """What a member sees of "little text": escapes resolved, nothing after an unescaped reserved character.
+
+    LinkedIn accepts such commentary with 201 and silently drops the rest, the trap every client must avoid.
+    """
+    shown: list[str] = []
+    escaped = False
+    for char in commentary:
+        if escaped:
+            shown.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char in RESERVED:
+            break
+        else:
+            shown.append(char)
+    return "".join(shown)
+
+
+def active_versions(current: str, months: int) -> frozenset[str]:
+    """The `months` YYYYMM versions up to `current`: LinkedIn serves each version about a year."""
+    year, month = int(current[:4]), int(current[4:])
+    versions = set()
+    for _ in range(months):
+        versions.add(f"{year}{month:02d}")
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return frozenset(versions)
+
+
+@dataclass
+class SandboxVideo:
+    urn: str
+    owner: str
+    size: int
+    upload_token: str
+    ranges: list[tuple[int, int]]
+    expires_at_ms: int
+    path: Path
+    etags: dict[int, str] = field(default_factory=dict)
+    status: str = "WAITING_UPLOAD"
+    polls_left: int = 0
+    failure: str | None = None
+    sha256: str | None = None
+
+
+@dataclass
+class SandboxPost:
+    urn: str
+    body: dict[str, Any]
+    video: SandboxVideo
+    created_at_ms: int
+
+    def element(self) -> dict[str, Any]:
+        """The post as GET /rest/posts answers it."""
+        return {
+            "id": self.urn,
+            **self.body,
+            "createdAt": self.created_at_ms,
+            "lastModifiedAt": self.created_at_ms,
+            "publishedAt": self.created_at_ms,
+        }
+
+
+class LinkedInSandbox(SandboxServer):
+    """LinkedIn's publishing and analytics endpoints for one author, with fault injection for tests.
+
+    Route names for `inject(Fault(route, ...))`: token, initialize_upload, part, finalize_upload, video,
+    create_post, get_post, find_posts, share_statistics, member_analytics.
+    """
+
+    name = "linkedin"
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        author: str = DEFAULT_AUTHOR,
+        client_id: str = "sandbox-linkedin-client",
+        client_secret: str = "sandbox-linkedin-secret",
+        current_version: str | None = None,
+        versions_served: int = 12,
+        part_size: int = PART_SIZE,
+        processing_polls: int = 1,
+        token_lifetime_s: float = 60 * 86400.0,
+        refresh_lifetime_s: float = 365 * 86400.0,
+        url_lifetime_s: float = 86400.0,
+        max_file_bytes: int = MAX_FILE_BYTES,
+    ) -> None:
+        self.author = author
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.versions = active_versions(
+            current_version or datetime.now(UTC).strftime("%Y%m"), versions_served
+        )
+        self.part_size = part_size
+        self.processing_polls = processing_polls
+        self.refresh_lifetime_s = refresh_lifetime_s
+        self.url_lifetime_s = url_lifetime_s
+        self.max_file_bytes = max_file_bytes
+        self.tokens = TokenRegistry("li", lifetime_s=token_lifetime_s)
+        self._issued: set[str] = set()
+        self._refresh_expiry: dict[str, float] = {}
+        self._signing_key = secrets.token_bytes(16)
+        self._videos: dict[str, SandboxVideo] = {}
+        self._posts: list[SandboxPost] = []
+        self._rejection: str | None = None
+        super().__init__(data_dir)
+
+    def routes(self) -> list[tuple[str, str, str, Handler]]:
+        return [
+            ("POST", r"/oauth/v2/accessToken", "token", self._token),
+            ("POST", r"/rest/videos\?action=initializeUpload", "initialize_upload", self._initialize_upload),
+            ("POST", r"/rest/videos\?action=finalizeUpload", "finalize_upload", self._finalize_upload),
+            ("PUT", r"/dms-uploads/sp/v2/(?P<video>[\w-]+)/uploadedVideo/(?P<part>\d+)", "part", self._part),
+            ("GET", r"/rest/videos/(?P<urn>[^/]+)", "video", self._video),
+            ("POST", r"/rest/posts", "create_post", self._create_post),
+            ("GET", r"/rest/posts", "find_posts", self._find_posts),
+            ("GET", r"/rest/posts/(?P<urn>[^/]+)", "get_post", self._get_post),
+            ("GET", r"/rest/organizationalEntityShareStatistics", "share_statistics", self._share_statistics),
+            ("GET", r"/rest/memberCreatorPostAnalytics", "member_analytics", self._member_analytics),
+        ]
+
+    def dispatch(self, request: Request) -> tuple[Response | None, Fault | None]:
+        """Rest.li actions share one path; routing on the action lets a fault aim at either of them."""
+        if request.method == "POST" and request.path == "/rest/videos":
+            request.path = f"{request.path}?action={request.query.get('action', '')}"
+        return super().dispatch(request)
+
+    # --- Steering and inspection (tests, demo) ---------------------------------------------------------
+
+    def issue_tokens(self) -> TokenGrant:
+        """Tokens as the authorization-code grant would hand them out."""
+        grant = self.tokens.issue()
+        with self._lock:
+            self._issued.add(grant.access_token)
+            self._refresh_expiry[grant.refresh_token] = time.time() + self.refresh_lifetime_s
+        return grant
+
+    def expire_tokens(self) -> None:
+        self.tokens.expire_all()
+
+    def throttle(self, route: str, times: int = 1) -> None:
+        """LinkedIn's 429: no rate-limit headers, only the body naming the exhausted daily counter."""
+        self.inject(Fault(route, status=429, body=dict(THROTTLE_BODY), times=times))
+
+    def fail(self, route: str, status: int = 500, times: int = 1) -> None:
+        """A server error on the next `times` calls of `route` (body shape [U])."""
+        self.inject(
+            Fault(
+                route, status=status, body={"status": status, "message": "Internal Server Error"}, times=times
+            )
+        )
+
+    def reject_next_processing(self, reason: str = "The video could not be transcoded") -> None:
+        """The next finalized video ends in PROCESSING_FAILED with `reason`."""
+        self._rejection = reason
+
+    @property
+    def posts(self) -> list[dict[str, Any]]:
+        """Every post: its fields as sent, the text a member sees, and the sha256 and size of its video."""
+        with self._lock:
+            return [
+                {
+                    "id": post.urn,
+                    "author": post.body["author"],
+                    "commentary": post.body["commentary"],
+                    "text": visible_text(post.body["commentary"]),
+                    "title": post.body["content"]["media"].get("title"),
+                    "media_id": post.video.urn,
+                    "visibility": post.body["visibility"],
+                    "lifecycle_state": post.body["lifecycleState"],
+                    "distribution": post.body["distribution"],
+                    "sha256": post.video.sha256,
+                    "size": post.video.size,
+                }
+                for post in self._posts
+            ]
+
+    @property
+    def uploads(self) -> list[dict[str, Any]]:
+        """Every video upload: its size, parts announced and received, processing status and sha256."""
+        with self._lock:
+            return [
+                {
+                    "urn": video.urn,
+                    "size": video.size,
+                    "parts": len(video.ranges),
+                    "uploaded_parts": len(video.etags),
+                    "status": video.status,
+                    "sha256": video.sha256,
+                }
+                for video in self._videos.values()
+            ]
+
+    def metrics_for(self, urn: str) -> dict[str, Any]:
+        """Deterministic lifetime statistics of a post, derived from its URN."""
+        seed = int(hashlib.sha256(urn.encode()).hexdigest(), 16)
+        impressions = 500 + seed % 5000
+        stats: dict[str, Any] = {
+            "impressionCount": impressions,
+            "uniqueImpressionsCount": impressions * 7 // 10,
+            "likeCount": seed // 7 % 200,
+            "commentCount": seed // 11 % 50,
+            "shareCount": seed // 13 % 30,
+            "clickCount": seed // 17 % 100,
+        }
+        engaged = stats["likeCount"] + stats["commentCount"] + stats["shareCount"] + stats["clickCount"]
+        stats["engagement"] = round(engaged / impressions, 6)
+        return stats
+
+    # --- Guards ----------------------------------------------------------------------------------------
+
+    def _guard(self, request: Request) -> Response | None:
+        """What every /rest call must carry: an active version, Rest.li 2.0, and a live access token."""
+        version = request.headers.get("linkedin-version")
+        if not version:
+            return error(  # [U] wording
+                400,
+                "A version must be present. Please specify a version by adding the LinkedIn-Version header.",
+                "VERSION_MISSING",
+            )
+        if version not in self.versions:
+            shown = f"{version}01" if len(version) == 6 else version
+            return error(426, f"Requested version {shown} is not active", "NONEXISTENT_VERSION")
+        if request.headers.get("x-restli-protocol-version") != "2.0.0":  # [U] status and wording
+            return error(
+                400, "X-Restli-Protocol-Version: 2.0.0 is required for Rest.li 2.0 syntax", "BAD_REQUEST"
+            )
+        token = bearer_token(request)
+        if self.tokens.valid(token):
+            return None
+        if token in self._issued:
+            return error(401, "The token used in the request has expired", "EXPIRED_ACCESS_TOKEN")
+        return error(401, "Invalid access token", "INVALID_ACCESS_TOKEN", 65600)
+
+    def _denied(self, what: str) -> Response:
+        return error(403, f"Not enough permissions to access: {what}", "ACCESS_DENIED", 100)
+
+    @staticmethod
+    def _path_urn(request: Request) -> str | None:
+        """A URN path key; Rest.li 2.0 wants it URL-encoded, so a raw colon is refused."""
+        raw = request.params["urn"]
+        return None if ":" in raw else unquote(raw)
+
+    # --- OAuth -----------------------------------------------------------------------------------------
+
+    def _token(self, request: Request) -> Response:
+        if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            return Response(400, {"error": "invalid_request", "error_description": "expected a form body"})
+        form = request.form()
+        if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
+            return Response(
+                401, {"error": "invalid_client", "error_description": "Client authentication failed"}
+            )
+        if form.get("grant_type") != "refresh_token":
+            return Response(400, {"error": "unsupported_grant_type", "error_description": "grant_type"})
+        refresh_token = form.get("refresh_token", "")
+        expires = self._refresh_expiry.get(refresh_token, 0.0)
+        grant = self.tokens.refresh(refresh_token) if expires > time.time() else None
+        if grant is None:
+            return Response(
+                400,
+                {
+                    "error": "invalid_request",
+                    "error_description": "The provided authorization grant or refresh token is invalid, "
+                    "expired or revoked",
+                },
+            )
+        with self._lock:
+            self._issued.add(grant.access_token)
+        return Response(
+            200,
+            {
+                "access_token": grant.access_token,
+                "expires_in": int(self.tokens.lifetime_s),
+                "refresh_token": grant.refresh_token,
+                "refresh_token_expires_in": int(expires - time.time()),
+                "scope": SCOPES,
+            },
+        )
+
+    # --- Videos API ------------------------------------------------------------------------------------
+
+    def _sign(self, video_id: str, index: int, expires_ms: int) -> str:
+        message = f"{video_id}/{index}/{expires_ms}".encode()
+        return hmac.new(self._signing_key, message, hashlib.sha256).hexdigest()[:32]
+
+    def _initialize_upload(self, request: Request) -> Response:
+        if (refused := self._guard(request)) is not None:
+            return refused
+        body = _json(request)
+        upload = body.get("initializeUploadRequest") if isinstance(body, dict) else None
+        if not isinstance(upload, dict):
+            return invalid("/initializeUploadRequest", "field is required but not found")
+        owner, size = upload.get("owner"), upload.get("fileSizeBytes")
+        if owner != self.author:
+            return self._denied(f"videos.INITIALIZE_UPLOAD for owner {owner}")
+        if not isinstance(size, int) or isinstance(size, bool) or not 0 < size <= self.max_file_bytes:
+            return invalid("/initializeUploadRequest/fileSizeBytes", f"must be 1-{self.max_file_bytes} bytes")
+        for flag in ("uploadCaptions", "uploadThumbnail"):
+            if not isinstance(upload.get(flag, False), bool):
+                return invalid(f"/initializeUploadRequest/{flag}", "must be a boolean")
+        video_id = f"D4E10AQ{self.next_id():05d}{secrets.token_hex(6)}"
+        ranges = [(start, min(start + self.part_size, size) - 1) for start in range(0, size, self.part_size)]
+        expires_ms = int((time.time() + self.url_lifetime_s) * 1000)
+        path = self.stored_file(f"{video_id}.mp4")
+        with path.open("wb") as handle:
+            handle.truncate(size)
+        video = SandboxVideo(
+            urn=f"urn:li:video:{video_id}",
+            owner=owner,
+            size=size,
+            upload_token=secrets.token_urlsafe(12) if len(ranges) > 1 else "",
+            ranges=ranges,
+            expires_at_ms=expires_ms,
+            path=path,
+        )
+        with self._lock:
+            self._videos[video.urn] = video
+        instructions = [
+            {
+                "uploadUrl": f"{self.base_url}/dms-uploads/sp/v2/{video_id}/uploadedVideo/{index}"
+                f"?ca=vector_feedshare&exp={expires_ms}&sig={self._sign(video_id, index, expires_ms)}",
+                "firstByte": first,
+                "lastByte": last,
+            }
+            for index, (first, last) in enumerate(ranges)
+        ]
+        return Response(
+            200,
+            {
+                "value": {
+                    "uploadUrlsExpireAt": expires_ms,
+                    "video": video.urn,
+                    "uploadInstructions": instructions,
+                    "uploadToken": video.upload_token,
+                }
+            },
+        )
+
+    def _part(self, request: Request) -> Response:
+        """A pre-signed part upload: no bearer token needed, exactly the part's bytes, an ETag back."""
+        video_id, index = request.params["video"], int(request.params["part"])
+        video = self._videos.get(f"urn:li:video:{video_id}")
+        if video is None or index >= len(video.ranges):
+            return error(404, "No such upload")
+        expires = request.query.get("exp", "")
+        signature = self._sign(video_id, index, int(expires)) if expires.isdigit() else ""
+        if not signature or not hmac.compare_digest(signature, request.query.get("sig", "")):
+            return error(403, "The upload URL's signature does not match")
+        if int(expires) < time.time() * 1000:
+            return error(403, "The upload URL has expired")
+        if video.status != "WAITING_UPLOAD":
+            return error(400, f"The upload of {video.urn} was already finalized")
+        length = request.content_length
+        if length is None:
+            return error(411, "Content-Length is required")
+        first, last = video.ranges[index]
+        if length != last - first + 1:
+            return error(
+                400, f"Part {index} takes bytes {first}-{last} ({last - first + 1} bytes), got {length}"
+            )
+        digest = hashlib.sha256()
+        with video.path.open("r+b") as handle:
+            handle.seek(first)
+            copied = request.copy_body_to(handle, digest)
+        if copied != length:
+            return error(400, f"Part {index} ended after {copied} of {length} bytes")
+        etag = f"/ambry-video/{video_id}-{index}-{digest.hexdigest()[:16]}"
+        with self._lock:
+            video.etags[index] = etag
+        return Response(200, None, {"ETag": etag})
+
+    def _finalize_upload(self, request: Request) -> Response:
+        if (refused := self._guard(request)) is not None:
+            return refused
+        body = _json(request)
+        final = body.get("finalizeUploadRequest") if isinstance(body, dict) else None
+        if not isinstance(final, dict):
+            return invalid("/finalizeUploadRequest", "field is required but not found")
+        video = self._videos.get(str(final.get("video")))
+        if video is None:
+            return error(404, f"Video {final.get('video')} does not exist", "NOT_FOUND")
+        if video.owner != self.author:
+            return self._denied(f"videos.FINALIZE_UPLOAD for {video.urn}")
+        if video.status != "WAITING_UPLOAD":  # [U] status and wording
+            return error(400, f"Video {video.urn} is not waiting for an upload (status {video.status})")
+        if final.get("uploadToken", "") != video.upload_token:
+            return invalid("/finalizeUploadRequest/uploadToken", "does not match the upload")
+        missing = [index for index in range(len(video.ranges)) if index not in video.etags]
+        if missing:
+            return invalid("/finalizeUploadRequest/uploadedPartIds", f"parts {missing} were never uploaded")
+        if final.get("uploadedPartIds") != [video.etags[index] for index in range(len(video.ranges))]:
+            return invalid(
+                "/finalizeUploadRequest/uploadedPartIds", "do not match the uploaded parts, in order"
+            )
+        digest = self.sha256(video.path)
+        with self._lock:
+            video.sha256 = digest
+            video.status = "PROCESSING"
+            video.polls_left = self.processing_polls
+            video.failure, self._rejection = self._rejection, None
+        return Response(200)
+
+    def _video(self, request: Request) -> Response:
+        if (refused := self._guard(request)) is not None:
+            return refused
+        urn = self._path_urn(request)
+        if urn is None:
+            return error(400, "URNs in the path must be URL-encoded (Rest.li 2.0)")
+        video = self._videos.get(urn)
+        if video is None:
+            return error(404, f"Video {urn} does not exist", "NOT_FOUND")
+        with self._lock:
+            if video.status == "PROCESSING":
+                if video.polls_left > 0:
+                    video.polls_left -= 1
+                else:
+                    video.status = "AVAILABLE" if video.failure is None else "PROCESSING_FAILED"
+            answer: dict[str, Any] = {"id": video.urn, "owner": video.owner, "status": video.status}
+            if video.status == "PROCESSING_FAILED":
+                answer["processingFailureReason"] = video.failure  # [U] field name
+        return Response(200, answer)
+
+    # --- Posts API -------------------------------------------------------------------------------------
+
+    def _create_post(self, request: Request) -> Response:
+        if (refused := self._guard(request)) is not None:
+            return refused
+        body = _json(request)
+        if not isinstance(body, dict):
+            return invalid("/", "a JSON object is required")
+        if body.get("author") != self.author:
+            return self._denied(f"partnerApiPostsExternal.CREATE for author {body.get('author')}")
+        problem = _post_problem(body)
+        if problem is not None:
+            return problem
+        media_id = body["content"]["media"]["id"]
+        video = self._videos.get(media_id)
+        if video is None or video.owner != self.author:
+            return invalid("/content/media/id", f"{media_id} does not exist")
+        if video.status != "AVAILABLE":  # [U] wording
+            return invalid("/content/media/id", f"{media_id} is not ready (status {video.status})")
+        with self._lock:
+            earlier = next(
+                (post for post in self._posts if post.body["commentary"] == body["commentary"]), None
+            )
+            if earlier is not None:
+                return error(422, f"Content is a duplicate of {earlier.urn}", "DUPLICATE_POST")  # [U] code
+            urn = f"urn:li:share:{7_400_000_000_000_000_000 + self.next_id()}"
+            self._posts.append(SandboxPost(urn, body, video, int(time.time() * 1000)))
+        return Response(201, None, {"x-restli-id": urn})
+
+    def _get_post(self, request: Request) -> Response:
+        if (refused := self._guard(request)) is not None:
+            return refused
+        urn = self._path_urn(request)
+        if urn is None:
+            return error(400, "URNs in the path must be URL-encoded (Rest.li 2.0)")
+        post = self._find(urn)
+        if post is None:
+            return error(404, f"Post {urn} does not exist", "NOT_FOUND")
+        return Response(200, post.element())
+
+    def _find_posts(self, request: Request) -> Response:
+        """The `q=author` finder, newest first, paged with start/count."""
+        if (refused := self._guard(request)) is not None:
+            return refused
+        if request.query.get("q") != "author":
+            return error(400, f"Unsupported finder q={request.query.get('q')}")
+        if request.query.get("author") != self.author:
+            return self._denied(f"partnerApiPostsExternal.FINDER-author for {request.query.get('author')}")
+        start_text, count_text = request.query.get("start", "0"), request.query.get("count", "10")
+        if not (start_text.isdigit() and count_text.isdigit()) or not 1 <= int(count_text) <= 100:
+            return error(400, "start must be >= 0 and count 1-100")
+        start, count = int(start_text), int(count_text)
+        with self._lock:
+            newest_first = sorted(self._posts, key=lambda post: post.created_at_ms, reverse=True)
+            elements = [post.element() for post in newest_first[start : start + count]]
+        return Response(200, {"elements": elements, "paging": {"start": start, "count": count, "links": []}})
+
+    def _find(self, urn: str) -> SandboxPost | None:
+        with self._lock:
+            return next((post for post in self._posts if post.urn == urn), None)
+
+    # --- Analytics -------------------------------------------------------------------------------------
+
+    def _share_statistics(self, request: Request) -> Response:
+        """Lifetime organic statistics of named shares (this sandbox has no timeIntervals, no page totals)."""
+        if (refused := self._guard(request)) is not None:
+            return refused
+        query = request.query
+        organization = query.get("organizationalEntity")
+        if query.get("q") != "organizationalEntity" or not organization:
+            return error(400, "q=organizationalEntity and organizationalEntity are required")
+        if not self.author.startswith("urn:li:organization:") or organization != self.author:
+            return self._denied(f"organizationalEntityShareStatistics for {organization}")
+        if any(name.startswith("timeIntervals") for name in query):
+            return error(400, "this sandbox serves lifetime statistics only; omit timeIntervals")
+        requested: list[tuple[str, str]] = []
+        for parameter, key in (("shares", "share"), ("ugcPosts", "ugcPost")):
+            if parameter in query:
+                match = _LIST.fullmatch(query[parameter])
+                if match is None:
+                    return error(400, f"{parameter} must be List(urn,...)")
+                requested += [(key, urn) for urn in match.group(1).split(",") if urn]
+        if not requested:
+            return error(400, "this sandbox serves per-post statistics only; name them in shares=List(...)")
+        elements = [
+            {"organizationalEntity": organization, key: urn, "totalShareStatistics": self.metrics_for(urn)}
+            for key, urn in requested
+            if self._find(urn) is not None
+        ]
+        return Response(
+            200, {"elements": elements, "paging": {"start": 0, "count": len(elements), "links": []}}
+        )
+
+    def _member_analytics(self, request: Request) -> Response:
+        """A member's post analytics: one metric per call, TOTAL or DAILY."""
+        if (refused := self._guard(request)) is not None:
+            return refused
+        query = request.query
+        if query.get("q") != "entity":
+            return error(400, "q=entity is required")
+        if not self.author.startswith("urn:li:person:"):
+            return self._denied("memberCreatorPostAnalytics (the token's member has no such posts)")
+        match = _ENTITY.fullmatch(query.get("entity", ""))
+        metric, aggregation = query.get("queryType", ""), query.get("aggregation", "")
+        if match is None or metric not in MEMBER_METRICS or aggregation not in ("TOTAL", "DAILY"):
+            return error(
+                400, "entity=(share:urn) or (ugc:urn), queryType and aggregation TOTAL|DAILY are required"
+            )
+        kind, urn = match.groups()
+        post = self._find(urn)
+        if post is None:
+            return error(404, f"Post {urn} does not exist", "NOT_FOUND")
+        element: dict[str, Any] = {
+            "count": self.metrics_for(urn)[MEMBER_METRICS[metric]],
+            "metricType": metric,
+            "targetEntity": {kind: urn},
+        }
+        if aggregation == "DAILY":
+            day = datetime.fromtimestamp(post.created_at_ms / 1000, UTC).date()
+            element["dateRange"] = {"start": _date(day), "end": _date(day + timedelta(days=1))}
+        return Response(200, {"elements": [element], "paging": {"start": 0, "count": 1, "links": []}})
+
+
+def _json(request: Request) -> Any:
+    """The JSON body, or None when it is missing or malformed (the handlers then answer 422)."""
+    try:
+        return request.json()
+    except ValueError:
+        return None
+
+
+def _date(day: date) -> dict[str, int]:
+    return {"year": day.year, "month": day.month, "day": day.day}
+
+
+def _post_problem(body: dict[str, Any]) -> Response | None:
+    """The first rule of the Posts API schema that `body` breaks, as LinkedIn words it."""
+    for name in ("commentary", "visibility", "distribution", "lifecycleState", "content"):
+        if name not in body:
+            return invalid(f"/{name}", "field is required but not found and has no default value")
+    if not isinstance(body["commentary"], str):
+        return invalid("/commentary", "must be a string")
+    if len(body["commentary"]) > COMMENTARY_MAX:
+        return error(400, f"/commentary is longer than {COMMENTARY_MAX} characters", "FIELD_LENGTH_TOO_LONG")
+    if body["visibility"] not in VISIBILITIES:
+        return invalid("/visibility", f"{body['visibility']!r} is not a valid enum symbol")
+    distribution = body["distribution"]
+    if not isinstance(distribution, dict) or distribution.get("feedDistribution") not in FEED_DISTRIBUTIONS:
+        return invalid("/distribution/feedDistribution", "field is required and must be MAIN_FEED or NONE")
+    if body["lifecycleState"] not in LIFECYCLE_STATES:
+        return invalid("/lifecycleState", f"{body['lifecycleState']!r} is not a valid enum symbol")
+    media = body["content"].get("media") if isinstance(body["content"], dict) else None
+    if not isinstance(media, dict) or not isinstance(media.get("id"), str):
+        return invalid("/content/media/id", "field is required but not found")
+    return None

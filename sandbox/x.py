@@ -1,0 +1,961 @@
+"""SANDBOX ONLY: a local X API v2 server for tests and demos; no production code path ever talks to it.
+
+It follows platform_protocols.md section 6 strictly: the v2 chunked media upload (initialize with a schema
+that allows no other property, append as multipart/form-data or base64 JSON, finalize, STATUS with
+processing states over polls), POST /2/tweets (280 weighted characters, processed media only, duplicate
+content refused with 403), the GETs the client reconciles and measures with (users/me, a user's timeline,
+tweet lookup with public metrics), and the OAuth 2.0 refresh grant with rotating refresh tokens.
+Every response carries x-rate-limit-limit/remaining/reset of a real 15-minute per-user window; errors are
+X's Problem JSON (or the legacy `{"errors":[{"code":88}]}` body on request). Rules marked [U] in the spec
+(5 MB segment cap, failure detail in processing_info) are flags here.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from resources.platforms.limits import x_weighted_length
+from sandbox.common import (
+    READ_BLOCK,
+    Fault,
+    Handler,
+    Request,
+    Response,
+    SandboxServer,
+    TokenGrant,
+    TokenRegistry,
+    bearer_token,
+)
+
+PROBLEMS = "https://api.x.com/2/problems/"
+MIB = 1024 * 1024
+TWITTER_EPOCH_MS = 1288834974657
+WINDOW_S = 15 * 60
+DAY_S = 24 * 3600
+MAX_TOTAL_BYTES = 17179869184
+MAX_SEGMENT_INDEX = 999
+MAX_TWEET_WEIGHT = 280
+APP_TWEETS_PER_DAY = 10_000
+SCOPES = "tweet.read tweet.write users.read media.write offline.access"
+
+# Per-user limits per 15 minutes (spec 6.7; users/me and user timelines from X's rate-limit table).
+RATE_LIMITS: dict[str, int] = {
+    "oauth_token": 10_000,
+    "media_initialize": 1875,
+    "media_append": 1875,
+    "media_finalize": 1875,
+    "media_status": 1000,
+    "tweets_create": 100,
+    "tweets_lookup": 5000,
+    "users_me": 75,
+    "users_tweets": 900,
+    "unrouted": 900,
+}
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+MEDIA_TYPES = _words(
+    "video/mp4 video/webm video/mp2t video/quicktime text/srt text/vtt image/jpeg image/gif image/bmp "
+    "image/png image/webp image/pjpeg image/tiff model/gltf-binary model/vnd.usdz+zip"
+)
+MEDIA_CATEGORIES = _words(
+    "amplify_video tweet_gif tweet_image tweet_video dm_gif dm_image dm_video subtitles"
+)
+VIDEO_CATEGORIES = _words("amplify_video tweet_video dm_video")
+INITIALIZE_PROPERTIES = _words("media_type total_bytes media_category additional_owners shared")
+TWEET_PROPERTIES = _words(
+    "text media reply_settings made_with_ai reply quote_tweet_id poll card_uri for_super_followers_only "
+    "nullcast paid_partnership community_id geo edit_options direct_message_deep_link share_with_followers"
+)
+TWEET_MEDIA_PROPERTIES = _words("media_ids tagged_user_ids")
+REPLY_SETTINGS = _words("following mentionedUsers subscribers verified")
+TWEET_FIELDS = _words(
+    "article attachments author_id card_uri community_id context_annotations conversation_id created_at "
+    "display_text_range edit_controls edit_history_tweet_ids entities geo id in_reply_to_user_id lang "
+    "media_metadata non_public_metrics note_tweet organic_metrics possibly_sensitive promoted_metrics "
+    "public_metrics referenced_tweets reply_settings scopes source text withheld"
+)
+MEDIA_FIELDS = _words(
+    "alt_text duration_ms height media_key non_public_metrics organic_metrics preview_image_url "
+    "promoted_metrics public_metrics type url variants width"
+)
+USER_FIELDS = _words(
+    "created_at description id name profile_image_url protected public_metrics username verified "
+    "verified_type"
+)
+TWEET_EXPANSIONS = _words(
+    "attachments.media_keys attachments.poll_ids author_id geo.place_id in_reply_to_user_id "
+    "referenced_tweets.id referenced_tweets.id.author_id edit_history_tweet_ids"
+)
+FIELD_PARAMETERS = {
+    "tweet.fields": TWEET_FIELDS,
+    "post.fields": TWEET_FIELDS,
+    "media.fields": MEDIA_FIELDS,
+    "user.fields": USER_FIELDS,
+    "expansions": TWEET_EXPANSIONS,
+}
+EXPANSION_PARAMETERS = _words(
+    "tweet.fields post.fields expansions media.fields user.fields place.fields poll.fields"
+)
+LOOKUP_PARAMETERS = EXPANSION_PARAMETERS | {"ids"}
+ME_PARAMETERS = _words("user.fields expansions tweet.fields")
+TIMELINE_PARAMETERS = EXPANSION_PARAMETERS | _words(
+    "max_results pagination_token since_id until_id start_time end_time exclude"
+)
+_BOUNDARY = re.compile(r'boundary="?([^";]+)"?')
+_PART_NAME = re.compile(r'(?:^|;)\s*name="([^"]*)"')
+_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
+class _RefusalError(Exception):
+    """A request the real API would refuse; carries the response X sends for it."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+def problem(
+    status: int, kind: str | None, title: str, detail: str, errors: list[Any] | None = None
+) -> Response:
+    """X's Problem JSON; `kind` None gives the `about:blank` type X uses for 401/403/429."""
+    body: dict[str, Any] = {
+        "title": title,
+        "type": PROBLEMS + kind if kind else "about:blank",
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    return Response(status, body, content_type="application/problem+json")
+
+
+def invalid(message: str, parameters: dict[str, list[str]] | None = None) -> _RefusalError:
+    error: dict[str, Any] = {"message": message}
+    if parameters:
+        error["parameters"] = parameters
+    return _RefusalError(
+        problem(
+            400,
+            "invalid-request",
+            "Invalid Request",
+            "One or more parameters to your request was invalid.",
+            [error],
+        )
+    )
+
+
+def not_found(resource_type: str, value: str) -> _RefusalError:
+    detail = f"Could not find {resource_type} with id: [{value}]."
+    error = {
+        "resource_type": resource_type,
+        "value": value,
+        "detail": detail,
+        "title": "Not Found Error",
+        "type": PROBLEMS + "resource-not-found",
+    }
+    return _RefusalError(problem(404, "resource-not-found", "Not Found Error", detail, [error]))
+
+
+def snowflake(sequence: int) -> str:
+    """An id shaped like X's: milliseconds since X's epoch, shifted, plus a sequence number."""
+    return str(((int(time.time() * 1000) - TWITTER_EPOCH_MS) << 22) | (sequence & 0x3FFFFF))
+
+
+@dataclass
+class _Window:
+    limit: int
+    remaining: int
+    reset: int
+
+
+@dataclass
+class MediaUpload:
+    """One media id's upload: its segments on disk, then its processing."""
+
+    id: str
+    media_type: str
+    total_bytes: int
+    expires_at: float
+    directory: Path
+    segments: dict[int, int] = field(default_factory=dict)
+    finalized: bool = False
+    state: str = "uploading"
+    polls_left: int = 0
+    failure: str | None = None
+    sha256: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"13_{self.id}" if self.media_type.startswith("video/") else f"3_{self.id}"
+
+    @property
+    def received(self) -> int:
+        return sum(self.segments.values())
+
+
+class XSandbox(SandboxServer):
+    """The X API v2 as a local server (SANDBOX). Route names for `inject(Fault(route=...))`:
+    oauth_token, media_initialize, media_append, media_finalize, media_status, tweets_create,
+    tweets_lookup, users_me, users_tweets.
+    """
+
+    name = "x"
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        client_id: str = "pellacia-sandbox-client",
+        client_secret: str | None = "pellacia-sandbox-secret",
+        username: str = "pellacia_sandbox",
+        processing_polls: int = 1,
+        check_after_secs: int = 1,
+        max_segment_bytes: int | None = 5 * MIB,
+        max_video_bytes: int | None = 512 * MIB,
+        media_lifetime_s: int = DAY_S,
+        token_lifetime_s: float = 7200.0,
+        rotate_refresh: bool = True,
+        rate_limits: dict[str, int] | None = None,
+    ) -> None:
+        super().__init__(data_dir)
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.username = username
+        self.user_id = "1600000000000000001"
+        self.processing_polls = processing_polls
+        self.check_after_secs = check_after_secs
+        self.max_segment_bytes = max_segment_bytes
+        self.max_video_bytes = max_video_bytes
+        self.media_lifetime_s = media_lifetime_s
+        self.tokens = TokenRegistry("x-sandbox", lifetime_s=token_lifetime_s, rotate_refresh=rotate_refresh)
+        self.rate_limits = {**RATE_LIMITS, **(rate_limits or {})}
+        self.media: dict[str, MediaUpload] = {}
+        self.appends: list[tuple[str, int]] = []
+        self._posts: list[dict[str, Any]] = []
+        self._windows: dict[str, _Window] = {}
+        self._tweets_today = 0
+        self._rejections: list[str] = []
+        self._state_lock = threading.RLock()
+
+    # --- what tests steer and inspect -----------------------------------------------------------------
+
+    def routes(self) -> list[tuple[str, str, str, Handler]]:
+        return [
+            ("POST", r"/2/oauth2/token", "oauth_token", self._token),
+            ("POST", r"/2/media/upload/initialize", "media_initialize", self._authorised(self._initialize)),
+            (
+                "POST",
+                r"/2/media/upload/(?P<media_id>[^/]+)/append",
+                "media_append",
+                self._authorised(self._append),
+            ),
+            (
+                "POST",
+                r"/2/media/upload/(?P<media_id>[^/]+)/finalize",
+                "media_finalize",
+                self._authorised(self._finalize),
+            ),
+            ("GET", r"/2/media/upload", "media_status", self._authorised(self._status)),
+            ("POST", r"/2/tweets", "tweets_create", self._authorised(self._create_tweet)),
+            ("GET", r"/2/tweets", "tweets_lookup", self._authorised(self._lookup)),
+            ("GET", r"/2/users/me", "users_me", self._authorised(self._me)),
+            ("GET", r"/2/users/(?P<user_id>[^/]+)/tweets", "users_tweets", self._authorised(self._timeline)),
+        ]
+
+    def issue_tokens(self) -> TokenGrant:
+        return self.tokens.issue()
+
+    def expire_tokens(self) -> None:
+        self.tokens.expire_all()
+
+    def reject_next_processing(self, reason: str = "Unsupported video format") -> None:
+        """The next finalized media fails processing with `reason`."""
+        with self._state_lock:
+            self._rejections.append(reason)
+
+    def rate_limit_next(
+        self, route: str, wait_s: int = 30, times: int = 1, legacy_body: bool = False
+    ) -> None:
+        """The next `times` requests of `route` answer 429 with X's headers, reset `wait_s` from now."""
+        body: dict[str, Any] = (
+            {"errors": [{"code": 88, "message": "Rate limit exceeded"}]}
+            if legacy_body
+            else problem(429, None, "Too Many Requests", "Too Many Requests").body
+        )
+        limit = self.rate_limits.get(route, RATE_LIMITS["unrouted"])
+        headers = {
+            "x-rate-limit-limit": str(limit),
+            "x-rate-limit-remaining": "0",
+            "x-rate-limit-reset": str(int(time.time()) + wait_s),
+        }
+        self.inject(Fault(route, status=429, body=body, headers=headers, times=times))
+
+    @property
+    def posts(self) -> list[dict[str, Any]]:
+        """Every created post: id, text, media_ids, media_key, sha256, size, author_id, created_at."""
+        with self._state_lock:
+            return [dict(post) for post in self._posts]
+
+    def public_metrics(self, post_id: str) -> dict[str, int]:
+        """Deterministic counters of a post (the same on every call), as GET /2/tweets reports them."""
+        seed = int(hashlib.sha256(post_id.encode()).hexdigest()[:16], 16)
+        impressions = 1000 + seed % 90_000
+        return {
+            "retweet_count": (seed >> 8) % 300,
+            "reply_count": (seed >> 16) % 120,
+            "like_count": (seed >> 24) % 2000,
+            "quote_count": (seed >> 32) % 40,
+            "bookmark_count": (seed >> 40) % 150,
+            "impression_count": impressions,
+            "view_count": impressions // 2,
+        }
+
+    # --- every response: rate-limit window headers ----------------------------------------------------
+
+    def dispatch(self, request: Request) -> tuple[Response | None, Fault | None]:
+        route = self._route_name(request)
+        window = self._window(route)
+        if window.remaining <= 0:
+            self.requests.append((route, request.method))
+            refused = problem(429, None, "Too Many Requests", "Too Many Requests")
+            refused.headers.update(self._limit_headers(route, window))
+            return refused, None
+        with self._state_lock:
+            window.remaining -= 1
+        response, fault = super().dispatch(request)
+        if response is not None:
+            for name, value in self._limit_headers(route, window).items():
+                response.headers.setdefault(name, value)
+            if response.status in (411, 413):
+                response.headers["Connection"] = "close"
+        return response, fault
+
+    def _route_name(self, request: Request) -> str:
+        for method, pattern, route, _handler in self._routes:
+            if method == request.method and pattern.match(request.path):
+                return route
+        return "unrouted"
+
+    def _window(self, route: str) -> _Window:
+        now = int(time.time())
+        with self._state_lock:
+            window = self._windows.get(route)
+            if window is None or window.reset <= now:
+                limit = self.rate_limits.get(route, RATE_LIMITS["unrouted"])
+                window = _Window(limit, limit, now + WINDOW_S)
+                self._windows[route] = window
+            return window
+
+    def _limit_headers(self, route: str, window: _Window) -> dict[str, str]:
+        headers = {
+            "x-rate-limit-limit": str(window.limit),
+            "x-rate-limit-remaining": str(max(window.remaining, 0)),
+            "x-rate-limit-reset": str(window.reset),
+        }
+        if route == "tweets_create":
+            headers |= {
+                "x-app-limit-24hour-limit": str(APP_TWEETS_PER_DAY),
+                "x-app-limit-24hour-remaining": str(APP_TWEETS_PER_DAY - self._tweets_today),
+                "x-app-limit-24hour-reset": str(int(time.time()) + DAY_S),
+            }
+        return headers
+
+    # --- OAuth 2.0 token endpoint ---------------------------------------------------------------------
+
+    def _token(self, request: Request) -> Response:
+        if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            return _oauth_error(
+                400, "invalid_request", "Content-Type must be application/x-www-form-urlencoded"
+            )
+        form = request.form()
+        client_id = self._client_of(request, form)
+        if client_id is None:
+            return _oauth_error(401, "unauthorized_client", "Missing valid authorization header")
+        if form.get("grant_type") != "refresh_token":
+            return _oauth_error(400, "invalid_request", "Missing required parameter [grant_type].")
+        grant = self.tokens.refresh(form.get("refresh_token", ""))
+        if grant is None:
+            return _oauth_error(400, "invalid_request", "Value passed for the token was invalid.")
+        return Response(
+            200,
+            {
+                "token_type": "bearer",
+                "expires_in": int(self.tokens.lifetime_s),
+                "access_token": grant.access_token,
+                "scope": SCOPES,
+                "refresh_token": grant.refresh_token,
+            },
+        )
+
+    def _client_of(self, request: Request, form: dict[str, str]) -> str | None:
+        """The authenticated client: Basic auth for a confidential client, `client_id` for a public one."""
+        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "basic":
+            try:
+                client_id, _, secret = base64.b64decode(credentials, validate=True).decode().partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                return None
+            return client_id if (client_id, secret) == (self.client_id, self.client_secret) else None
+        if self.client_secret is None and form.get("client_id") == self.client_id:
+            return self.client_id
+        return None
+
+    def _authorised(self, handler: Handler) -> Handler:
+        def guarded(request: Request) -> Response:
+            if not self.tokens.valid(bearer_token(request)):
+                return problem(401, None, "Unauthorized", "Unauthorized")
+            try:
+                return handler(request)
+            except _RefusalError as refusal:
+                return refusal.response
+
+        return guarded
+
+    # --- media upload ---------------------------------------------------------------------------------
+
+    def _initialize(self, request: Request) -> Response:
+        body = _json_object(request)
+        unknown = sorted(set(body) - INITIALIZE_PROPERTIES)
+        if unknown:
+            raise invalid(
+                f"$.{unknown[0]}: is not defined in the schema and the schema does not allow additional "
+                "properties"
+            )
+        media_type, total, category = (
+            body.get("media_type"),
+            body.get("total_bytes"),
+            body.get("media_category"),
+        )
+        if media_type not in MEDIA_TYPES:
+            raise invalid(f"$.media_type: does not have a value in the enumeration {sorted(MEDIA_TYPES)}")
+        if not isinstance(total, int) or isinstance(total, bool) or not 0 <= total <= MAX_TOTAL_BYTES:
+            raise invalid(f"$.total_bytes: must be an integer between 0 and {MAX_TOTAL_BYTES}")
+        if category is not None and category not in MEDIA_CATEGORIES:
+            raise invalid(
+                f"$.media_category: does not have a value in the enumeration {sorted(MEDIA_CATEGORIES)}"
+            )
+        if str(media_type).startswith("video/") and category not in VIDEO_CATEGORIES:
+            raise invalid("video uploads need media_category tweet_video, amplify_video or dm_video")
+        if str(media_type).startswith("video/") and self.max_video_bytes and total > self.max_video_bytes:
+            raise invalid(f"File size exceeds {self.max_video_bytes} bytes.")
+        with self._state_lock:
+            media_id = snowflake(self.next_id())
+            directory = self.data_dir / "media" / media_id
+            directory.mkdir(parents=True)
+            upload = MediaUpload(
+                media_id,
+                str(media_type),
+                total,
+                time.time() + self.media_lifetime_s,
+                directory,
+            )
+            self.media[media_id] = upload
+        return Response(
+            200,
+            {"data": {"id": media_id, "media_key": upload.key, "expires_after_secs": self.media_lifetime_s}},
+        )
+
+    def _upload(self, media_id: str) -> MediaUpload:
+        with self._state_lock:
+            upload = self.media.get(media_id)
+        if upload is None or upload.expires_at <= time.time():
+            raise not_found("media", media_id)
+        return upload
+
+    def _append(self, request: Request) -> Response:
+        upload = self._upload(request.params["media_id"])
+        if upload.finalized:
+            raise invalid(f"media {upload.id} is already finalized; no more segments can be appended")
+        if request.content_length is None:
+            raise _RefusalError(
+                problem(411, "invalid-request", "Length Required", "Content-Length is required")
+            )
+        content_type = request.headers.get("content-type", "")
+        partial = upload.directory / f"incoming-{secrets.token_hex(8)}"
+        try:
+            if content_type.startswith("multipart/form-data"):
+                fields, size = self._read_multipart(request, content_type, partial)
+            elif content_type.startswith("application/json"):
+                fields, size = _read_json_segment(request, partial)
+            else:
+                raise invalid("append takes multipart/form-data or application/json")
+            index = _segment_index(fields.get("segment_index"))
+            if size < 0:
+                raise invalid("the `media` field is required")
+            if self.max_segment_bytes is not None and size > self.max_segment_bytes:
+                raise invalid(f"segment {index} is {size} bytes; the limit is {self.max_segment_bytes} bytes")
+            with self._state_lock:
+                others = upload.received - upload.segments.get(index, 0)
+                if others + size > upload.total_bytes:
+                    raise invalid(
+                        f"segments add up to {others + size} bytes, more than total_bytes "
+                        f"{upload.total_bytes}"
+                    )
+                partial.replace(upload.directory / f"segment-{index:04d}")
+                upload.segments[index] = size
+                self.appends.append((upload.id, index))
+        finally:
+            partial.unlink(missing_ok=True)
+        return Response(200, {"data": {"expires_at": int(upload.expires_at)}})
+
+    def _read_multipart(
+        self, request: Request, content_type: str, target: Path
+    ) -> tuple[dict[str, str], int]:
+        """Fields and the `media` size; the media part is streamed to `target`, never held in memory."""
+        match = _BOUNDARY.search(content_type)
+        if match is None:
+            raise invalid("multipart/form-data needs a boundary")
+        reader = _BodyReader(request.stream, request.content_length or 0)
+        request._consumed = True
+        try:
+            return _multipart_fields(reader, b"--" + match.group(1).encode(), target)
+        except _RefusalError:
+            reader.drain()
+            raise
+
+    def _finalize(self, request: Request) -> Response:
+        upload = self._upload(request.params["media_id"])
+        if request.content_length:
+            raise invalid("finalize takes no body")
+        with self._state_lock:
+            if not upload.finalized:
+                self._complete(upload)
+        return Response(200, {"data": self._media_status(upload, advance=False)})
+
+    def _complete(self, upload: MediaUpload) -> None:
+        indexes = sorted(upload.segments)
+        if not indexes or indexes != list(range(len(indexes))):
+            raise invalid(f"segments {indexes} are not a contiguous run from 0")
+        if upload.received != upload.total_bytes:
+            raise invalid(
+                f"File size mismatch: received {upload.received} bytes, expected {upload.total_bytes}."
+            )
+        digest = hashlib.sha256()
+        head = b""
+        for index in indexes:
+            with (upload.directory / f"segment-{index:04d}").open("rb") as handle:
+                while block := handle.read(READ_BLOCK):
+                    head = head or block[:12]
+                    digest.update(block)
+        upload.sha256 = digest.hexdigest()
+        upload.finalized = True
+        if self._rejections:
+            upload.failure = self._rejections.pop(0)
+        elif upload.media_type == "video/mp4" and head[4:8] != b"ftyp":
+            upload.failure = "Unsupported video format: the file is not an MP4 container"
+        upload.polls_left = self.processing_polls
+        upload.state = "pending" if upload.polls_left > 0 else "failed" if upload.failure else "succeeded"
+
+    def _status(self, request: Request) -> Response:
+        _refuse_unknown(request.query, frozenset({"command", "media_id"}))
+        if request.query.get("command", "STATUS") != "STATUS":
+            raise invalid(
+                "The `command` query parameter value must be STATUS", {"command": [request.query["command"]]}
+            )
+        media_id = request.query.get("media_id")
+        if not media_id:
+            raise invalid("The `media_id` query parameter is required")
+        upload = self._upload(media_id)
+        if not upload.finalized:
+            raise invalid(f"media {media_id} has not been finalized")
+        with self._state_lock:
+            return Response(200, {"data": self._media_status(upload, advance=True)})
+
+    def _media_status(self, upload: MediaUpload, advance: bool) -> dict[str, Any]:
+        """The media object; each STATUS poll moves processing one step (pending -> in_progress -> done)."""
+        if advance and upload.state in ("pending", "in_progress"):
+            upload.polls_left -= 1
+            upload.state = (
+                "in_progress" if upload.polls_left > 0 else "failed" if upload.failure else "succeeded"
+            )
+        data: dict[str, Any] = {
+            "id": upload.id,
+            "media_key": upload.key,
+            "size": upload.total_bytes,
+            "expires_after_secs": max(0, int(upload.expires_at - time.time())),
+        }
+        if self.processing_polls == 0 and upload.state == "succeeded":
+            return data
+        info: dict[str, Any] = {"state": upload.state}
+        if upload.state in ("pending", "in_progress"):
+            done = self.processing_polls - upload.polls_left
+            info |= {
+                "check_after_secs": self.check_after_secs,
+                "progress_percent": int(100 * done / max(self.processing_polls, 1)),
+            }
+        else:
+            info["progress_percent"] = 100
+        if upload.state == "failed":
+            info["error"] = {"code": 1, "name": "InvalidMedia", "message": upload.failure}
+        data["processing_info"] = info
+        return data
+
+    # --- posts ----------------------------------------------------------------------------------------
+
+    def _create_tweet(self, request: Request) -> Response:
+        body = _json_object(request)
+        unknown = sorted(set(body) - TWEET_PROPERTIES)
+        if unknown:
+            raise invalid(
+                f"$.{unknown[0]}: is not defined in the schema and the schema does not allow additional "
+                "properties"
+            )
+        text = body.get("text")
+        media = body.get("media")
+        if text is not None and not isinstance(text, str):
+            raise invalid("$.text: string expected")
+        if text is None and media is None:
+            raise invalid("a post needs `text` or `media`")
+        if text is not None and x_weighted_length(text) > MAX_TWEET_WEIGHT:
+            raise invalid(
+                f"Tweet text is too long: {x_weighted_length(text)} weighted characters, "
+                f"the limit is {MAX_TWEET_WEIGHT}",
+                {"text": [text]},
+            )
+        if "reply_settings" in body and body["reply_settings"] not in REPLY_SETTINGS:
+            raise invalid(
+                f"$.reply_settings: does not have a value in the enumeration {sorted(REPLY_SETTINGS)}"
+            )
+        media_ids = self._check_media(media, body) if media is not None else []
+        with self._state_lock:
+            for earlier in self._posts:
+                if earlier["text"] == (text or "") and earlier["media_ids"] == media_ids:
+                    return problem(
+                        403,
+                        None,
+                        "Forbidden",
+                        "You are not allowed to create a Tweet with duplicate content.",
+                    )
+            tweet_id = snowflake(self.next_id())
+            upload = self.media[media_ids[0]] if media_ids else None
+            self._posts.append(
+                {
+                    "id": tweet_id,
+                    "text": text or "",
+                    "media_ids": media_ids,
+                    "media_key": upload.key if upload else None,
+                    "sha256": upload.sha256 if upload else None,
+                    "size": upload.total_bytes if upload else 0,
+                    "author_id": self.user_id,
+                    "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                }
+            )
+            self._tweets_today += 1
+        return Response(
+            201, {"data": {"id": tweet_id, "text": text or "", "edit_history_tweet_ids": [tweet_id]}}
+        )
+
+    def _check_media(self, media: Any, body: dict[str, Any]) -> list[str]:
+        if not isinstance(media, dict) or set(media) - TWEET_MEDIA_PROPERTIES:
+            raise invalid("$.media: only media_ids and tagged_user_ids are allowed")
+        if {"quote_tweet_id", "poll", "card_uri"} & set(body):
+            raise invalid("media cannot be combined with quote_tweet_id, poll or card_uri")
+        media_ids = media.get("media_ids")
+        if (
+            not isinstance(media_ids, list)
+            or not 1 <= len(media_ids) <= 4
+            or not all(isinstance(value, str) and _DIGITS.fullmatch(value) for value in media_ids)
+        ):
+            raise invalid("$.media.media_ids: 1 to 4 numeric strings expected")
+        with self._state_lock:
+            uploads = [self.media.get(value) for value in media_ids]
+        unusable = [
+            value
+            for value, upload in zip(media_ids, uploads, strict=True)
+            if upload is None or upload.state != "succeeded" or upload.expires_at <= time.time()
+        ]
+        if unusable:
+            raise invalid("Your media IDs are invalid.", {"media.media_ids": unusable})
+        videos = [
+            upload for upload in uploads if upload is not None and upload.media_type.startswith("video/")
+        ]
+        if videos and len(media_ids) > 1:
+            raise invalid("a post carries 4 photos or 1 GIF or 1 video", {"media.media_ids": media_ids})
+        return list(media_ids)
+
+    def _lookup(self, request: Request) -> Response:
+        _refuse_unknown(request.query, LOOKUP_PARAMETERS)
+        fields = _fields(request.query)
+        ids = [value for value in request.query.get("ids", "").split(",") if value]
+        if not 1 <= len(ids) <= 100 or not all(_DIGITS.fullmatch(value) for value in ids):
+            raise invalid("The `ids` query parameter needs 1 to 100 comma-separated post ids", {"ids": ids})
+        with self._state_lock:
+            by_id = {post["id"]: post for post in self._posts}
+        found = [by_id[value] for value in ids if value in by_id]
+        missing = [value for value in ids if value not in by_id]
+        body = self._tweets_body(found, fields)
+        if missing:
+            body["errors"] = [
+                {
+                    "value": value,
+                    "detail": f"Could not find tweet with ids: [{value}].",
+                    "title": "Not Found Error",
+                    "resource_type": "tweet",
+                    "parameter": "ids",
+                    "resource_id": value,
+                    "type": PROBLEMS + "resource-not-found",
+                }
+                for value in missing
+            ]
+        return Response(200, body)
+
+    def _me(self, request: Request) -> Response:
+        _refuse_unknown(request.query, ME_PARAMETERS)
+        _fields(request.query)
+        return Response(
+            200, {"data": {"id": self.user_id, "name": "Pellacia Sandbox", "username": self.username}}
+        )
+
+    def _timeline(self, request: Request) -> Response:
+        _refuse_unknown(request.query, TIMELINE_PARAMETERS)
+        fields = _fields(request.query)
+        raw = request.query.get("max_results", "10")
+        if not raw.isdigit() or not 5 <= int(raw) <= 100:
+            raise invalid(
+                f"The `max_results` query parameter value [{raw}] is not between 5 and 100",
+                {"max_results": [raw]},
+            )
+        if request.params["user_id"] != self.user_id:
+            raise not_found("user", request.params["user_id"])
+        start = 0
+        token = request.query.get("pagination_token")
+        if token is not None:
+            if not token.isdigit():
+                raise invalid(f"The `pagination_token` query parameter value [{token}] is not valid")
+            start = int(token)
+        with self._state_lock:
+            newest_first = list(reversed(self._posts))
+        page = newest_first[start : start + int(raw)]
+        body = self._tweets_body(page, fields)
+        meta: dict[str, Any] = {"result_count": len(page)}
+        if page:
+            meta |= {"newest_id": page[0]["id"], "oldest_id": page[-1]["id"]}
+        if start + int(raw) < len(newest_first):
+            meta["next_token"] = str(start + int(raw))
+        body["meta"] = meta
+        return Response(200, body)
+
+    def _tweets_body(self, posts: list[dict[str, Any]], fields: dict[str, set[str]]) -> dict[str, Any]:
+        tweet_fields = fields.get("tweet.fields", set()) | fields.get("post.fields", set())
+        body: dict[str, Any] = {}
+        if posts:
+            body["data"] = [self._tweet_json(post, tweet_fields) for post in posts]
+        if "attachments.media_keys" in fields.get("expansions", set()):
+            media = [
+                self._media_json(post, fields.get("media.fields", set()))
+                for post in posts
+                if post["media_key"]
+            ]
+            if media:
+                body["includes"] = {"media": media}
+        return body
+
+    def _tweet_json(self, post: dict[str, Any], fields: set[str]) -> dict[str, Any]:
+        tweet: dict[str, Any] = {
+            "id": post["id"],
+            "text": post["text"],
+            "edit_history_tweet_ids": [post["id"]],
+        }
+        if "attachments" in fields and post["media_key"]:
+            tweet["attachments"] = {"media_keys": [post["media_key"]]}
+        if "created_at" in fields:
+            tweet["created_at"] = post["created_at"]
+        if "author_id" in fields:
+            tweet["author_id"] = post["author_id"]
+        if "public_metrics" in fields:
+            counters = self.public_metrics(post["id"])
+            counters.pop("view_count")
+            tweet["public_metrics"] = counters
+        return tweet
+
+    def _media_json(self, post: dict[str, Any], fields: set[str]) -> dict[str, Any]:
+        media: dict[str, Any] = {"media_key": post["media_key"], "type": "video"}
+        if "public_metrics" in fields:
+            media["public_metrics"] = {"view_count": self.public_metrics(post["id"])["view_count"]}
+        return media
+
+
+class _BodyReader:
+    """Reads exactly Content-Length bytes of a request in blocks, splitting at multipart delimiters."""
+
+    def __init__(self, stream: BinaryIO, length: int) -> None:
+        self.stream = stream
+        self.remaining = length
+        self.buffer = bytearray()
+
+    def _fill(self) -> None:
+        if self.remaining <= 0:
+            raise invalid("malformed multipart body: it ended early")
+        block = self.stream.read(min(READ_BLOCK, self.remaining))
+        if not block:
+            raise invalid("malformed multipart body: the connection ended early")
+        self.remaining -= len(block)
+        self.buffer += block
+
+    def _until(self, delimiter: bytes, emit: Callable[[memoryview], None]) -> None:
+        while True:
+            found = self.buffer.find(delimiter)
+            if found >= 0:
+                self._emit(found, emit)
+                del self.buffer[: len(delimiter)]
+                return
+            keep = len(delimiter) - 1
+            if len(self.buffer) > keep:
+                self._emit(len(self.buffer) - keep, emit)
+            self._fill()
+
+    def _emit(self, count: int, emit: Callable[[memoryview], None]) -> None:
+        """Hand on the first `count` buffered bytes without copying them, then drop them."""
+        with memoryview(self.buffer) as view, view[:count] as part:
+            emit(part)
+        del self.buffer[:count]
+
+    def skip_until(self, delimiter: bytes) -> None:
+        self._until(delimiter, lambda _block: None)
+
+    def copy_until(self, delimiter: bytes, sink: BinaryIO) -> int:
+        written = 0
+
+        def emit(block: memoryview) -> None:
+            nonlocal written
+            sink.write(block)
+            written += len(block)
+
+        self._until(delimiter, emit)
+        return written
+
+    def small_until(self, delimiter: bytes, limit: int = 1024) -> bytes:
+        collected = bytearray()
+
+        def emit(block: memoryview) -> None:
+            collected.extend(block)
+            if len(collected) > limit:
+                raise invalid("a multipart form field is too long")
+
+        self._until(delimiter, emit)
+        return bytes(collected)
+
+    def read_headers(self) -> dict[str, str]:
+        raw = self.small_until(b"\r\n\r\n", limit=8192).decode("latin-1")
+        headers: dict[str, str] = {}
+        for line in raw.split("\r\n"):
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        return headers
+
+    def take(self, count: int) -> bytes:
+        while len(self.buffer) < count:
+            self._fill()
+        taken = bytes(self.buffer[:count])
+        del self.buffer[:count]
+        return taken
+
+    def drain(self) -> None:
+        while self.remaining > 0:
+            block = self.stream.read(min(READ_BLOCK, self.remaining))
+            if not block:
+                return
+            self.remaining -= len(block)
+
+
+def _multipart_fields(reader: _BodyReader, delimiter: bytes, target: Path) -> tuple[dict[str, str], int]:
+    fields: dict[str, str] = {}
+    media_size = -1
+    reader.skip_until(delimiter + b"\r\n")
+    while True:
+        headers = reader.read_headers()
+        name_match = _PART_NAME.search(headers.get("content-disposition", ""))
+        if name_match is None:
+            raise invalid("every multipart part needs a Content-Disposition name")
+        if name_match.group(1) == "media":
+            with target.open("wb") as sink:
+                media_size = reader.copy_until(b"\r\n" + delimiter, sink)
+        else:
+            fields[name_match.group(1)] = reader.small_until(b"\r\n" + delimiter).decode()
+        ending = reader.take(2)
+        if ending == b"--":
+            reader.drain()
+            return fields, media_size
+        if ending != b"\r\n":
+            raise invalid("malformed multipart body")
+
+
+def _read_json_segment(request: Request, target: Path) -> tuple[dict[str, str], int]:
+    """The JSON form of APPEND: `media` base64 and `segment_index` (the official xdk sends this)."""
+    body = _json_object(request)
+    if set(body) - {"media", "segment_index"}:
+        raise invalid("$: only media and segment_index are allowed")
+    if not isinstance(body.get("media"), str):
+        return {"segment_index": str(body.get("segment_index"))}, -1
+    try:
+        data = base64.b64decode(body["media"], validate=True)
+    except binascii.Error as error:
+        raise invalid(f"$.media: not valid base64 ({error})") from error
+    target.write_bytes(data)
+    return {"segment_index": str(body.get("segment_index"))}, len(data)
+
+
+def _segment_index(raw: str | None) -> int:
+    if raw is None or not raw.isdigit() or not 0 <= int(raw) <= MAX_SEGMENT_INDEX:
+        raise invalid(
+            f"segment_index must be an integer from 0 to {MAX_SEGMENT_INDEX}", {"segment_index": [str(raw)]}
+        )
+    return int(raw)
+
+
+def _json_object(request: Request) -> dict[str, Any]:
+    if not request.headers.get("content-type", "").startswith("application/json"):
+        raise invalid("Content-Type must be application/json")
+    try:
+        body = request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise invalid(f"the body is not valid JSON ({error})") from error
+    if not isinstance(body, dict):
+        raise invalid("the body must be a JSON object")
+    return body
+
+
+def _refuse_unknown(query: dict[str, str], allowed: frozenset[str]) -> None:
+    for name in sorted(query):
+        if name not in allowed:
+            raise invalid(
+                f"The query parameter [{name}] is not one of [{','.join(sorted(allowed))}]",
+                {name: [query[name]]},
+            )
+
+
+def _fields(query: dict[str, str]) -> dict[str, set[str]]:
+    """The requested *.fields and expansions, each value checked against what X knows."""
+    chosen: dict[str, set[str]] = {}
+    for name, known in FIELD_PARAMETERS.items():
+        if name not in query:
+            continue
+        values = {value for value in query[name].split(",") if value}
+        unknown = sorted(values - known)
+        if unknown:
+            raise invalid(
+                f"The `{name}` query parameter value [{unknown[0]}] is not one of {sorted(known)}",
+                {name: [query[name]]},
+            )
+        chosen[name] = values
+    return chosen
+
+
+def _oauth_error(status: int, error: str, description: str) -> Response:
+    return Response(status, {"error": error, "error_description": description})
