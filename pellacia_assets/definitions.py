@@ -9,15 +9,18 @@ import dagster as dg
 import schedules
 import sensors
 from pellacia_assets.assets.captions import captions
+from pellacia_assets.assets.posts import POST_ASSETS
 from pellacia_assets.assets.script import script
 from pellacia_assets.assets.story import story
 from pellacia_assets.assets.video import video
 from pellacia_assets.assets.voiceover import voiceover
-from pellacia_assets.jobs import production_job
+from pellacia_assets.jobs import production_job, publishing_job
 from pellacia_assets.settings import Settings
 from resources.database import DatabaseResource
 from resources.llm import LLMResource
 from resources.media_store import MediaStoreResource
+from resources.platforms.config import PLATFORMS
+from resources.platforms.registry import platform_resource
 from resources.renderer import RendererResource
 from resources.script_writer import ScriptWriterResource
 from resources.transcriber import TranscriberResource
@@ -55,6 +58,7 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             preset=settings.render_preset,
             crf=settings.render_crf,
         ),
+        **{platform: platform_resource(platform, settings.database_url) for platform in PLATFORMS},
     }
 
 
@@ -63,8 +67,8 @@ def defs() -> dg.Definitions:
     settings = Settings.from_env()
     return dg.Definitions.merge(
         dg.Definitions(
-            assets=[story, script, voiceover, captions, video],
-            jobs=[production_job],
+            assets=[story, script, voiceover, captions, video, *POST_ASSETS],
+            jobs=[production_job, publishing_job],
             resources=build_resources(settings),
         ),
         sensors.defs(),

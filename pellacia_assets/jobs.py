@@ -2,10 +2,21 @@
 
 import dagster as dg
 
+from pellacia_assets.assets.posts import post_asset_name
+from resources.platforms.config import PLATFORMS
+
 PRODUCTION_ASSETS = ["story", "script", "voiceover", "captions", "video"]
 
 production_job = dg.define_asset_job(
     name="production",
     selection=dg.AssetSelection.assets(*PRODUCTION_ASSETS),
     description="A story partition from source record to finished, checked shorts.",
+)
+
+PUBLISHING_ASSETS = [post_asset_name(platform) for platform in PLATFORMS]
+
+publishing_job = dg.define_asset_job(
+    name="publishing",
+    selection=dg.AssetSelection.assets(*PUBLISHING_ASSETS),
+    description="A produced story partition published to every platform, each in its own pool.",
 )

@@ -179,7 +179,7 @@ class SandboxServer(ABC):
         self._ids = itertools.count(1)
         self.requests: list[tuple[str, str]] = []
         self._routes: list[tuple[str, re.Pattern[str], str, Handler]] = []
-        for method, pattern, route, handler in self.routes():
+        for method, pattern, route, handler in [*self.routes(), ("PUT", "/__sink", "sink", self._sink)]:
             self._routes.append((method, re.compile(f"^{pattern}$"), route, handler))
         self._server: ThreadingHTTPServer | None = None
         self.base_url = ""
@@ -191,6 +191,13 @@ class SandboxServer(ABC):
     @abstractmethod
     def issue_tokens(self) -> TokenGrant:
         """Fresh credentials for the sandbox account, as after a completed consent flow."""
+
+    def _sink(self, request: Request) -> Response:
+        """Not a platform endpoint: a raw PUT target, so benchmarks can time `curl --upload-file` here."""
+        digest = hashlib.sha256()
+        with (self.data_dir / "sink.bin").open("wb") as target:
+            size = request.copy_body_to(target, digest)
+        return Response(200, {"bytes": size, "sha256": digest.hexdigest()})
 
     def next_id(self) -> int:
         return next(self._ids)

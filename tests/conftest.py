@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import shutil
 import socket
+import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg2
 import pytest
+from cryptography.fernet import Fernet
 from psycopg2 import sql
 from pytest_postgresql import factories
+
+from sandbox.platforms import SandboxSuite, platform_sandboxes
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 LOCAL_POSTGRES = ("127.0.0.1", 5432)
@@ -85,3 +89,30 @@ def shared_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def render_test_video(path: Path, seconds: float = 4.0, size: str = "1080x1920", tone: int = 440) -> Path:
+    """A real, small H.264/AAC MP4 with faststart (what the factory renders), made by ffmpeg."""
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=s={size}:r=30", "-f", "lavfi",
+         "-i", f"sine=f={tone}:r=48000", "-t", str(seconds), "-c:v", "libx264", "-preset", "ultrafast",
+         "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+@pytest.fixture
+def make_video() -> Callable[..., Path]:
+    """`make_video(path, seconds=4.0, size="1080x1920", tone=440)`: see render_test_video."""
+    return render_test_video
+
+
+@pytest.fixture
+def sandboxes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pellacia_home: Path) -> Iterator[SandboxSuite]:
+    """All six platform sandboxes, with the environment pointing the real clients at them."""
+    monkeypatch.setenv("PELLACIA_SECRET_KEY", Fernet.generate_key().decode())
+    with platform_sandboxes(tmp_path / "sandboxes", processing_polls=0) as suite:
+        for name, value in suite.env.items():
+            monkeypatch.setenv(name, value)
+        yield suite

@@ -34,3 +34,13 @@ def load_credentials(session: Session, fernet: Fernet, platform: str, account: s
         )
     )
     return None if row is None else decrypt(row.ciphertext, fernet)
+
+
+def delete_credentials(session: Session, platform: str, account: str) -> None:
+    row = session.scalar(
+        select(PlatformCredential).where(
+            PlatformCredential.platform == platform, PlatformCredential.account == account
+        )
+    )
+    if row is not None:
+        session.delete(row)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from resources.database.credentials import load_credentials, save_credentials
+from resources.database.credentials import delete_credentials, load_credentials, save_credentials
 from resources.database.crypto import load_key
 from resources.database.engine import transaction
 from resources.platforms.tokens import TokenSet
@@ -24,6 +24,10 @@ class DatabaseCredentialStore:
     def save(self, platform: str, account: str, tokens: TokenSet) -> None:
         with transaction(self.factory) as session:
             save_credentials(session, load_key(), platform, account, tokens.to_dict())
+
+    def forget(self, platform: str, account: str) -> None:
+        with transaction(self.factory) as session:
+            delete_credentials(session, platform, account)
 
 
 class EnvironmentOnlyStore:

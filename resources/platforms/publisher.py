@@ -47,7 +47,7 @@ def publish_once(
         earlier = _reconcile(client, post, journal)
         if earlier is not None:
             log.info("%s: the earlier attempt did publish (%s)", client.platform, earlier.url)
-            return _published(journal, earlier, started, already=True)
+            return _published(journal, earlier, started)
     for _round in range(MAX_AMBIGUOUS_ROUNDS):
         try:
             return _published(journal, client.publish(post, journal, progress), started)

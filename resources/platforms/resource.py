@@ -31,15 +31,18 @@ class PlatformResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     options: dict[str, str] = {}  # noqa: RUF012 - pydantic copies field defaults
 
     @classmethod
-    def from_environment(cls, database_url: str, **overrides: Any) -> PlatformResource:
-        """Non-secret settings as values, secrets as EnvVar references (resolved at run time, never shown)."""
+    def from_environment(cls, database_url: str, deferred_secrets: bool = True) -> PlatformResource:
+        """Settings from PELLACIA_<PLATFORM>_*; in Dagster, secrets stay EnvVar references (never shown).
+
+        Outside Dagster (the CLI) `deferred_secrets=False` reads their values directly.
+        """
         platform = str(cls.model_fields["platform"].default)
         settings = PlatformSettings.from_env(platform)
         prefix = f"PELLACIA_{platform.upper()}_"
         secrets: dict[str, Any] = {
-            field: dg.EnvVar(f"{prefix}{field.upper()}")
+            field: dg.EnvVar(variable) if deferred_secrets else os.environ[variable].strip()
             for field in ("access_token", "refresh_token", "client_secret")
-            if os.environ.get(f"{prefix}{field.upper()}", "").strip()
+            if os.environ.get(variable := f"{prefix}{field.upper()}", "").strip()
         }
         fields: dict[str, Any] = {
             "database_url": database_url,
@@ -49,7 +52,6 @@ class PlatformResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             "client_id": settings.client_id,
             "options": settings.options,
             **secrets,
-            **overrides,
         }
         return cls(**fields)
 

@@ -1,0 +1,84 @@
+"""`youtube_post` ... `linkedin_post`: one asset per platform, so each retries, backfills and throttles alone.
+
+Each runs in a pool of its own (`<platform>_api`), publishes the story's parts in order through the
+publish ledger, and records post ids, URLs, attempts and timings.
+"""
+
+import dagster as dg
+
+from pellacia_assets.assets.previews import markdown_table
+from pellacia_assets.assets.script import load_script
+from pellacia_assets.assets.video import part_video_name
+from pellacia_assets.partitions import story_partitions
+from pellacia_assets.publishing import publish_story
+from resources.database import DatabaseResource, open_database
+from resources.database.ledger import DuplicateVideoError
+from resources.media_store import MediaStoreResource
+from resources.platforms.config import PLATFORMS
+from resources.platforms.errors import PlatformError
+from resources.platforms.resource import PlatformResource
+
+__all__ = ["POST_ASSETS", "post_asset_name"]
+
+
+def post_asset_name(platform: str) -> str:
+    return f"{platform}_post"
+
+
+def _post_asset(platform: str) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=post_asset_name(platform),
+        partitions_def=story_partitions,
+        deps=["video"],
+        group_name="publishing",
+        kinds={"api"},
+        owners=["team:distribution"],
+        pool=f"{platform}_api",
+        required_resource_keys={"database", "media", platform},
+        retry_policy=dg.RetryPolicy(
+            max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+        ),
+        description=f"The story's parts published to {platform}, in order, exactly once.",
+    )
+    def post(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        key = context.partition_key
+        media: MediaStoreResource = context.resources.media
+        database: DatabaseResource = context.resources.database
+        resource: PlatformResource = getattr(context.resources, platform)
+        store = media.get_store()
+        written = load_script(media, key)
+        client = resource.get_client()
+        try:
+            published = publish_story(
+                client,
+                open_database(database.url, database.schema_name),
+                written,
+                lambda number: store.require(key, "video", part_video_name(number)),
+                context.log.info,
+            )
+        except DuplicateVideoError as error:
+            raise dg.Failure(description=str(error), allow_retries=False) from error
+        except PlatformError as error:
+            raise dg.Failure(description=str(error), allow_retries=error.retryable) from error
+        rows = [
+            [f"Part {p.part}", p.post_id, p.url, str(p.attempts), f"{p.seconds:.1f} s"]
+            + (["already published"] if p.already_published else [""])
+            for p in published
+        ]
+        return dg.MaterializeResult(
+            metadata={
+                "posts": dg.MetadataValue.md(
+                    markdown_table(["part", "post id", "url", "attempts", "time", ""], rows)
+                ),
+                "post_ids": [p.post_id for p in published],
+                "first_url": dg.MetadataValue.url(published[0].url),
+                "attempts": max(p.attempts for p in published),
+                "publish_seconds": round(sum(p.seconds for p in published), 2),
+                "account": client.account,
+            }
+        )
+
+    return post
+
+
+POST_ASSETS = [_post_asset(platform) for platform in PLATFORMS]

@@ -1,0 +1,120 @@
+"""`pellacia-dist`: the operator's command line around the Dagster code location."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from pellacia_assets.cli.demo import SAMPLES_DIR, cmd_demo
+from pellacia_assets.cli.platforms import cmd_analytics_fetch, cmd_auth, cmd_sandbox, cmd_upload
+from pellacia_assets.cli.production import (
+    add_story,
+    cmd_dev,
+    cmd_produce,
+    cmd_publish,
+    cmd_story_add,
+    cmd_story_list,
+)
+from pellacia_assets.settings import Settings
+from pellacia_assets.stories.loading import StoryError
+
+__all__ = ["SAMPLES_DIR", "add_story", "build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pellacia-dist", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser(
+        "demo", help="produce the sample stories and publish them to the local sandbox"
+    )
+    demo.add_argument("--no-publish", action="store_true", help="produce only")
+    demo.set_defaults(handler=cmd_demo)
+
+    story = commands.add_parser("story", help="add or list stories")
+    story_commands = story.add_subparsers(dest="story_command", required=True)
+    add = story_commands.add_parser("add", help="add a .txt, .md or .json story file")
+    add.add_argument("file")
+    add.add_argument("--key", help="partition key (default: file-<name>)")
+    add.add_argument("--produce", action="store_true", help="produce the short right away")
+    add.set_defaults(handler=cmd_story_add)
+    listing = story_commands.add_parser("list", help="list stories and their status")
+    listing.set_defaults(handler=cmd_story_list)
+
+    produce = commands.add_parser("produce", help="materialise story -> video for story keys")
+    produce.add_argument("keys", nargs="+")
+    produce.set_defaults(handler=cmd_produce)
+
+    publish = commands.add_parser("publish", help="publish produced stories to every configured platform")
+    publish.add_argument("keys", nargs="+")
+    publish.set_defaults(handler=cmd_publish)
+
+    upload = commands.add_parser("upload", help="publish one video file to platforms now")
+    target = upload.add_mutually_exclusive_group(required=True)
+    target.add_argument("--platforms", help="comma-separated platforms, or 'all'")
+    target.add_argument("--platform", help="one platform")
+    upload.add_argument("--file", required=True)
+    upload.add_argument("--title", required=True)
+    upload.add_argument("--description")
+    upload.add_argument("--hashtags", help='space-separated, e.g. "#a #b"')
+    upload.add_argument("--json", action="store_true", help="print the results as JSON")
+    upload.add_argument("--allow-duplicate", action="store_true", help="post a video already posted")
+    upload.set_defaults(handler=cmd_upload)
+
+    analytics = commands.add_parser("analytics", help="post metrics")
+    analytics_commands = analytics.add_subparsers(dest="analytics_command", required=True)
+    fetch = analytics_commands.add_parser("fetch", help="current metrics of one post")
+    fetch.add_argument("--platform", required=True)
+    fetch.add_argument("--post-id", required=True)
+    fetch.add_argument("--json", action="store_true")
+    fetch.set_defaults(handler=cmd_analytics_fetch)
+
+    auth = commands.add_parser("auth", help="authorise a platform account and store its tokens encrypted")
+    auth.add_argument("platform")
+    auth.add_argument(
+        "--port", type=int, default=8765, help="redirect port: register http://127.0.0.1:PORT/callback"
+    )
+    auth.add_argument("--authorize-url", help="the consent page, when not the platform's default")
+    auth.add_argument(
+        "--token-stdin",
+        action="store_true",
+        help='read {"access_token", "refresh_token", "expires_in"} from stdin',
+    )
+    auth.set_defaults(handler=cmd_auth)
+
+    sandbox = commands.add_parser("sandbox", help="serve the six platform sandboxes locally until Ctrl-C")
+    sandbox.set_defaults(handler=cmd_sandbox)
+
+    dev = commands.add_parser("dev", help="start the Dagster UI and daemon on this instance")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=3000)
+    dev.set_defaults(handler=cmd_dev)
+    return parser
+
+
+def _operator_errors() -> tuple[type[Exception], ...]:
+    """Failures whose message is the whole story for the operator: printed as one line, exit status 2."""
+    from resources.database.crypto import CredentialKeyError
+    from resources.database.engine import DatabaseError
+    from resources.database.ledger import DuplicateVideoError
+    from resources.platforms.errors import PlatformError
+    from resources.tts.base import TTSError
+
+    return (StoryError, CredentialKeyError, DatabaseError, DuplicateVideoError, PlatformError, TTSError)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings.from_env()
+    handled = _operator_errors()
+    try:
+        code: int = args.handler(settings, args)
+    except handled as error:
+        print(f"pellacia-dist: {error}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

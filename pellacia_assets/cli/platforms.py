@@ -1,0 +1,92 @@
+"""Platform commands: `upload`, `analytics fetch`, `auth`, and `sandbox` for trying them locally."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from pellacia_assets.settings import Settings
+
+
+def cmd_upload(settings: Settings, args: argparse.Namespace) -> int:
+    from pellacia_assets.uploads import parse_platforms, upload
+
+    platforms = parse_platforms(args.platform or args.platforms or "")
+    hashtags = [tag for tag in (args.hashtags or "").split() if tag]
+    log: Callable[[str], None] = (lambda line: print(line, file=sys.stderr)) if args.json else print
+    results = upload(
+        settings.database_url, platforms, Path(args.file), args.title, args.description or "", hashtags,
+        args.allow_duplicate, log,
+    )  # fmt: skip
+    if args.json:
+        print(json.dumps({"results": [result.to_dict() for result in results]}, indent=2))
+    else:
+        for result in results:
+            detail = result.url if result.status == "published" else result.error
+            print(f"{result.platform:10} {result.status:10} {detail}")
+    return 0 if all(result.status == "published" for result in results) else 1
+
+
+def cmd_analytics_fetch(settings: Settings, args: argparse.Namespace) -> int:
+    from pellacia_assets.uploads import parse_platforms
+    from resources.platforms.registry import platform_client
+
+    [platform] = parse_platforms(args.platform)
+    metrics = platform_client(platform, settings.database_url).metrics(args.post_id)
+    fields = asdict(metrics)
+    extra = fields.pop("extra")
+    report: dict[str, Any] = {
+        "platform": platform,
+        "post_id": args.post_id,
+        "metrics": {**fields, **{name: value for name, value in extra.items() if name not in fields}},
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for name, value in report["metrics"].items():
+            print(f"{name:24} {value}")
+    return 0
+
+
+def cmd_auth(settings: Settings, args: argparse.Namespace) -> int:
+    """Store an account's tokens encrypted: from the consent flow, or as JSON on standard input."""
+    from pellacia_assets.uploads import parse_platforms
+    from resources.database import open_database
+    from resources.database.crypto import load_key
+    from resources.platforms.config import PlatformSettings
+    from resources.platforms.credential_store import DatabaseCredentialStore
+    from resources.platforms.oauth import authorise
+    from resources.platforms.tokens import TokenSet
+
+    [platform] = parse_platforms(args.platform)
+    load_key()
+    platform_settings = PlatformSettings.from_env(platform)
+    if args.token_stdin:
+        given = json.loads(sys.stdin.read())
+        if "expires_in" in given:
+            given["expires_at"] = time.time() + float(given.pop("expires_in"))
+        tokens = TokenSet.from_dict(given)
+    else:
+        tokens = authorise(platform, platform_settings, args.port, _show_consent_page, args.authorize_url)
+    DatabaseCredentialStore(open_database(settings.database_url)).save(
+        platform, platform_settings.account, tokens
+    )
+    print(f"stored {platform} credentials for account '{platform_settings.account}' (encrypted)")
+    return 0
+
+
+def _show_consent_page(url: str) -> None:
+    print(f"Open this page in a browser and approve:\n  {url}", flush=True)
+
+
+def cmd_sandbox(settings: Settings, _args: argparse.Namespace) -> int:
+    from sandbox.platforms import serve_forever
+
+    serve_forever(settings.home / "sandbox")
+    return 0

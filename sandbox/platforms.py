@@ -1,0 +1,123 @@
+"""All six platform sandboxes at once, and the environment that points the real clients at them.
+
+Used by `pellacia-dist demo`, `pellacia-dist sandbox` and the end-to-end tests: the clients are the ones a
+user runs against the real platforms, configured only through PELLACIA_<PLATFORM>_* variables.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from resources.platforms.config import DEFAULT_URLS, PLATFORMS
+from sandbox.common import SandboxServer, running
+from sandbox.facebook import FacebookSandbox
+from sandbox.instagram import InstagramSandbox
+from sandbox.linkedin import LinkedInSandbox
+from sandbox.tiktok import TikTokSandbox
+from sandbox.x import XSandbox
+from sandbox.youtube import YouTubeSandbox
+
+CLIENT_ID = "pellacia-sandbox-client"
+CLIENT_SECRET = "pellacia-sandbox-secret"
+ACCOUNT_IDS = {
+    "instagram": ("PELLACIA_INSTAGRAM_USER_ID", "17841400000000001"),
+    "facebook": ("PELLACIA_FACEBOOK_PAGE_ID", "104000000000001"),
+    "linkedin": ("PELLACIA_LINKEDIN_AUTHOR", "urn:li:organization:90000001"),
+}
+# The declarations YouTube and TikTok require to be explicit: a sandbox run states them too.
+DECLARATIONS = {
+    "PELLACIA_YOUTUBE_PRIVACY": "public",
+    "PELLACIA_YOUTUBE_MADE_FOR_KIDS": "false",
+    "PELLACIA_YOUTUBE_SYNTHETIC_MEDIA": "true",
+    "PELLACIA_TIKTOK_PRIVACY_LEVEL": "PUBLIC_TO_EVERYONE",
+    "PELLACIA_TIKTOK_IS_AIGC": "true",
+}
+
+
+@dataclass
+class SandboxSuite:
+    servers: dict[str, SandboxServer]
+    env: dict[str, str]
+
+
+def build_servers(data_dir: Path, processing_polls: int = 1) -> dict[str, SandboxServer]:
+    polls = processing_polls
+    return {
+        "youtube": YouTubeSandbox(
+            data_dir / "youtube", client_id=CLIENT_ID, client_secret=CLIENT_SECRET, processing_polls=polls
+        ),
+        "tiktok": TikTokSandbox(
+            data_dir / "tiktok", client_key=CLIENT_ID, client_secret=CLIENT_SECRET, processing_polls=polls
+        ),
+        "instagram": InstagramSandbox(
+            data_dir / "instagram",
+            user_id=ACCOUNT_IDS["instagram"][1],
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
+            processing_polls=polls,
+        ),
+        "facebook": FacebookSandbox(
+            data_dir / "facebook",
+            page_id=ACCOUNT_IDS["facebook"][1],
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
+            processing_polls=polls,
+        ),
+        "x": XSandbox(
+            data_dir / "x", client_id=CLIENT_ID, client_secret=CLIENT_SECRET, processing_polls=polls
+        ),
+        "linkedin": LinkedInSandbox(
+            data_dir / "linkedin",
+            author=ACCOUNT_IDS["linkedin"][1],
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
+            processing_polls=polls,
+        ),
+    }
+
+
+def environment(servers: dict[str, SandboxServer]) -> dict[str, str]:
+    """PELLACIA_* variables for every platform: URL roots, fresh tokens, app credentials, account ids."""
+    env = dict(DECLARATIONS)
+    for platform in PLATFORMS:
+        server = servers[platform]
+        prefix = f"PELLACIA_{platform.upper()}_"
+        for kind in DEFAULT_URLS[platform]:
+            env[f"{prefix}{kind.upper()}_URL"] = server.base_url
+        grant = server.issue_tokens()
+        env[f"{prefix}ACCESS_TOKEN"] = grant.access_token
+        env[f"{prefix}REFRESH_TOKEN"] = grant.refresh_token
+        env[f"{prefix}CLIENT_ID"] = CLIENT_ID
+        env[f"{prefix}CLIENT_SECRET"] = CLIENT_SECRET
+        if platform in ACCOUNT_IDS:
+            variable, value = ACCOUNT_IDS[platform]
+            env[variable] = value
+    return env
+
+
+@contextmanager
+def platform_sandboxes(data_dir: Path, processing_polls: int = 1) -> Iterator[SandboxSuite]:
+    """Start all six sandboxes on 127.0.0.1; stop them when the block ends."""
+    servers = build_servers(data_dir, processing_polls)
+    with ExitStack() as stack:
+        for server in servers.values():
+            stack.enter_context(running(server))
+        yield SandboxSuite(servers, environment(servers))
+
+
+def serve_forever(data_dir: Path) -> None:
+    """`pellacia-dist sandbox`: print the variables to export, then serve until interrupted."""
+    with platform_sandboxes(data_dir) as suite:
+        print("# Local platform SANDBOXES (nothing leaves this machine). Export these to use them:")
+        for name, value in sorted(suite.env.items()):
+            print(f"export {name}={value}")
+        print("# Ctrl-C stops the sandboxes.", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            return
