@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMPS := .stamps
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-SYSTEM_PACKAGES := ffmpeg espeak-ng fonts-dejavu-core chromium postgresql
+SYSTEM_PACKAGES := ffmpeg espeak-ng fonts-dejavu-core chromium postgresql curl
 
 .PHONY: demo test lint typecheck pytest bench dev clean
 
@@ -51,6 +51,7 @@ bench: $(STAMPS)/venv
 	$(BIN)/python benchmarks/bench_transcribe.py
 	$(BIN)/python benchmarks/bench_render.py
 	$(BIN)/python benchmarks/bench_story_to_short.py
+	$(BIN)/python benchmarks/bench_upload.py
 
 clean:
 	rm -rf $(STAMPS) .pellacia tests/artifacts

@@ -61,7 +61,7 @@ def test_bad_stories_exit_2_with_one_clear_line_and_leave_nothing(
 
 
 @pytest.mark.e2e
-def test_demo_produces_every_sample_and_says_where_the_videos_are(pellacia_home: Path) -> None:
+def test_demo_produces_every_sample_and_publishes_to_the_sandbox(pellacia_home: Path) -> None:
     """The README's first command, as a user runs it (default voice and Whisper model)."""
     completed = subprocess.run(
         [str(PELLACIA_DIST), "demo"],
@@ -76,3 +76,7 @@ def test_demo_produces_every_sample_and_says_where_the_videos_are(pellacia_home:
     for video in videos:
         assert str(video) in completed.stdout
     assert "pellacia-dist dev" in completed.stdout
+    assert "LOCAL PLATFORM SANDBOX" in completed.stdout
+    for platform in ("youtube", "tiktok", "instagram", "facebook", "x", "linkedin"):
+        assert completed.stdout.count(f"      {platform:9} part") == len(videos)
+    assert "FAILED" not in completed.stdout
