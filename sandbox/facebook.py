@@ -1,7 +1,8 @@
 """SANDBOX ONLY (never used by production code): Facebook Page video publishing as Graph documents it.
 
 Serves, under one root (the client's API, graph-video, OAuth and rupload roots alike), spec section 5:
-- GET  /v25.0/oauth/access_token             fb_exchange_token: a renewed long-lived user token
+- GET  /v25.0/dialog/oauth                   Facebook Login's consent page, approving at once
+- GET  /v25.0/oauth/access_token             code -> a user token; fb_exchange_token: a long-lived one
 - GET  /v25.0/{page-id}?fields=access_token  the Page token, read with a user token
 - POST /v25.0/{page-id}/video_reels          upload_phase=start -> {video_id, upload_url};
                                              upload_phase=finish&video_id&video_state=PUBLISHED -> success
@@ -58,12 +59,17 @@ from sandbox.graph import (
     token_exchange,
     usage_headers,
 )
+from sandbox.oauth import AuthorizationCodes, graph_code_exchange
 
 REELS_WINDOW_S = 24 * 3600.0
 RANGE_MISMATCH_SUBCODE = 1363037
 MULTIPART_OVERHEAD = 64 * 1024
 USER_TOKEN_LIFETIME_S = 60 * 86400.0
 PAGE_FIELDS = frozenset({"id", "name", "access_token"})
+# Facebook Login permissions for Page publishing and insights (spec 5.1).
+KNOWN_SCOPES = frozenset(
+    {"pages_show_list", "pages_read_engagement", "pages_manage_posts", "read_insights", "business_management"}
+)
 VIDEO_FIELDS = frozenset({"id", "title", "description", "status", "permalink_url", "published"})
 REELS_METRICS = (
     "blue_reels_play_count",
@@ -210,6 +216,7 @@ class FacebookSandbox(SandboxServer):
         self.transfer_chunk_bytes = transfer_chunk_bytes
         self.users = TokenRegistry("fbuser", lifetime_s=USER_TOKEN_LIFETIME_S)
         self.pages = TokenRegistry("fbpage", lifetime_s=token_lifetime_s)
+        self.codes = AuthorizationCodes(client_id=client_id, scopes=KNOWN_SCOPES, scope_separator=",")
         self._videos: dict[str, Video] = {}
         self._sessions: dict[str, Video] = {}
         self._reels_elsewhere: list[float] = []
@@ -221,6 +228,7 @@ class FacebookSandbox(SandboxServer):
 
     def routes(self) -> list[tuple[str, str, str, Handler]]:
         return [
+            ("GET", f"{_PREFIX}/dialog/oauth", "consent", self.codes.consent),
             ("GET", f"{_PREFIX}/oauth/access_token", "token", self._token),
             ("POST", rf"{_PREFIX}/(?P<page>\d+)/video_reels", "reels", self._reels),
             ("POST", rf"{_PREFIX}/(?P<page>\d+)/videos", "videos", self._videos_edge),
@@ -328,9 +336,12 @@ class FacebookSandbox(SandboxServer):
         return fault
 
     def _token(self, request: Request) -> Response:
-        return self._graph(
-            token_exchange(graph_params(request), self.users, self.client_id, self.client_secret)
-        )
+        """A `code` from the consent page gives a user token (no grant_type, as documented); a user token
+        gives a long-lived one with fb_exchange_token. Page tokens are read with it from the Page node."""
+        params = graph_params(request)
+        if "code" in params:
+            return self._graph(graph_code_exchange(params, self.codes, self.users, self.client_secret))
+        return self._graph(token_exchange(params, self.users, self.client_id, self.client_secret))
 
     # --- Reels ---------------------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """SANDBOX ONLY (never used by production code): Instagram Reels publishing as the Graph API documents it.
 
 Serves, under one root (the client's API, OAuth and rupload roots alike), spec section 4:
-- GET  /v25.0/oauth/access_token                       fb_exchange_token (Facebook Login)
+- GET  /v25.0/dialog/oauth                             Facebook Login's consent page, approving at once
+- GET  /v25.0/oauth/access_token                       code -> user token; fb_exchange_token (long-lived)
 - GET  /v25.0/{ig-user-id}/content_publishing_limit    quota_usage / config (quota_total, quota_duration)
 - POST /v25.0/{ig-user-id}/media                       media_type=REELS&upload_type=resumable -> {id, uri}
 - POST /ig-api-upload/v25.0/{container}                rupload: Authorization: OAuth, offset, file_size
@@ -42,6 +43,7 @@ from sandbox.graph import (
     token_exchange,
     usage_headers,
 )
+from sandbox.oauth import AuthorizationCodes, graph_code_exchange
 
 CAPTION_MAX = 2200
 HASHTAGS_MAX = 30
@@ -66,6 +68,11 @@ INSIGHT_METRICS = (
     "follows",
     "profile_visits",
 )
+# Facebook Login permissions for Instagram publishing and insights (spec 4.1).
+KNOWN_SCOPES = frozenset(
+    {"instagram_basic", "instagram_content_publish", "instagram_manage_insights", "pages_read_engagement",
+     "pages_show_list", "business_management"}
+)  # fmt: skip
 _HASHTAG = re.compile(r"(?<![\w#])#\w+")
 _MENTION = re.compile(r"(?<![\w@])@[\w.]+")
 _PREFIX = re.escape(GRAPH_PREFIX)
@@ -111,6 +118,7 @@ class InstagramSandbox(SandboxServer):
         self.quota_total = quota_total
         self.processing_polls = processing_polls
         self.tokens = TokenRegistry("ig", lifetime_s=token_lifetime_s)
+        self.codes = AuthorizationCodes(client_id=client_id, scopes=KNOWN_SCOPES, scope_separator=",")
         self._containers: dict[str, Container] = {}
         self._media: dict[str, dict[str, Any]] = {}
         self._published_elsewhere: list[float] = []
@@ -120,6 +128,7 @@ class InstagramSandbox(SandboxServer):
 
     def routes(self) -> list[tuple[str, str, str, Handler]]:
         return [
+            ("GET", f"{_PREFIX}/dialog/oauth", "consent", self.codes.consent),
             ("GET", f"{_PREFIX}/oauth/access_token", "token", self._token),
             ("GET", rf"{_PREFIX}/(?P<user>\d+)/content_publishing_limit", "publishing_limit", self._limit),
             ("POST", rf"{_PREFIX}/(?P<user>\d+)/media", "create_container", self._create_container),
@@ -190,9 +199,11 @@ class InstagramSandbox(SandboxServer):
         return params, failure
 
     def _token(self, request: Request) -> Response:
-        return self._graph(
-            token_exchange(graph_params(request), self.tokens, self.client_id, self.client_secret)
-        )
+        """A `code` from the consent page (no grant_type, as documented), or fb_exchange_token."""
+        params = graph_params(request)
+        if "code" in params:
+            return self._graph(graph_code_exchange(params, self.codes, self.tokens, self.client_secret))
+        return self._graph(token_exchange(params, self.tokens, self.client_id, self.client_secret))
 
     def _quota_usage(self) -> int:
         since = time.time() - QUOTA_DURATION_S

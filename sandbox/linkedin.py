@@ -1,14 +1,15 @@
 """A local LinkedIn for tests and the demo: a SANDBOX, never used by production code paths.
 
 One server stands in for both LinkedIn hosts the client uses (api.linkedin.com and www.linkedin.com): the
-Videos API (initializeUpload, pre-signed part uploads, finalizeUpload, video status), the Posts API
-(create, read, the `q=author` finder), organization share statistics, member creator post analytics and
-the OAuth token endpoint. It is strict where LinkedIn is (shared/reference/platform_protocols.md section
-7): LinkedIn-Version must be an active YYYYMM version (missing: 400, retired: 426), X-Restli-Protocol-Version
-must be 2.0.0, URNs in paths must be URL-encoded, every part must be exactly its byte range, finalize must
-hand the parts' ETags back in order, and error bodies have LinkedIn's `{"status","code","message"}` shape.
-Where LinkedIn's documents are silent the choice is marked [U]. Uploaded bytes stream to disk, hashed as
-they arrive; memory stays flat whatever the file's size.
+Videos API (initializeUpload, pre-signed part uploads, finalizeUpload, video status), the Posts API (create,
+read, the `q=author` finder), organization share statistics, member creator post analytics, the consent page
+(GET /oauth/v2/authorization, approving at once; sandbox/oauth.py) and the OAuth token endpoint
+(authorization_code and refresh grants). It is strict where LinkedIn is
+(shared/reference/platform_protocols.md section 7): LinkedIn-Version must be an active YYYYMM version
+(missing: 400, retired: 426), X-Restli-Protocol-Version must be 2.0.0, URNs in paths must be URL-encoded,
+every part must be exactly its byte range, finalize must hand the parts' ETags back in order, and error bodies
+have LinkedIn's `{"status","code","message"}` shape. Where LinkedIn's documents are silent the choice is
+marked [U]. Uploaded bytes stream to disk, hashed as they arrive; memory stays flat whatever the file's size.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from sandbox.common import (
     TokenRegistry,
     bearer_token,
 )
+from sandbox.oauth import AuthorizationCodes, CodeRefusedError
 
 PART_SIZE = 4 * 1024 * 1024
 MAX_FILE_BYTES = 500 * 1000 * 1000
@@ -51,6 +53,16 @@ MEMBER_METRICS = {
     "RESHARE": "shareCount",
 }
 SCOPES = "r_organization_social,rw_organization_admin,w_member_social,w_organization_social"
+KNOWN_SCOPES = frozenset(
+    {"w_member_social", "w_organization_social", "r_organization_social", "rw_organization_admin",
+     "r_member_postAnalytics"}
+)  # fmt: skip
+CODE_LIFETIME_S = 30 * 60.0  # [U] LinkedIn's authorization-code lifetime
+# One answer for every refused code [S: reported by developers; LinkedIn's pages do not list it].
+CODE_REFUSED = (
+    "Unable to retrieve access token: appid/redirect uri/code verifier does not match authorization code. "
+    "Or authorization code expired. Or external member binding exists"
+)
 THROTTLE_BODY = {
     "status": 429,
     "serviceErrorCode": 101,
@@ -176,6 +188,9 @@ class LinkedInSandbox(SandboxServer):
         self.url_lifetime_s = url_lifetime_s
         self.max_file_bytes = max_file_bytes
         self.tokens = TokenRegistry("li", lifetime_s=token_lifetime_s)
+        self.codes = AuthorizationCodes(
+            client_id=client_id, scopes=KNOWN_SCOPES, code_lifetime_s=CODE_LIFETIME_S
+        )
         self._issued: set[str] = set()
         self._refresh_expiry: dict[str, float] = {}
         self._signing_key = secrets.token_bytes(16)
@@ -186,6 +201,7 @@ class LinkedInSandbox(SandboxServer):
 
     def routes(self) -> list[tuple[str, str, str, Handler]]:
         return [
+            ("GET", r"/oauth/v2/authorization", "consent", self.codes.consent),
             ("POST", r"/oauth/v2/accessToken", "token", self._token),
             ("POST", r"/rest/videos\?action=initializeUpload", "initialize_upload", self._initialize_upload),
             ("POST", r"/rest/videos\?action=finalizeUpload", "finalize_upload", self._finalize_upload),
@@ -330,6 +346,8 @@ class LinkedInSandbox(SandboxServer):
             return Response(
                 401, {"error": "invalid_client", "error_description": "Client authentication failed"}
             )
+        if form.get("grant_type") == "authorization_code":
+            return self._code_grant(form)
         if form.get("grant_type") != "refresh_token":
             return Response(400, {"error": "unsupported_grant_type", "error_description": "grant_type"})
         refresh_token = form.get("refresh_token", "")
@@ -354,6 +372,29 @@ class LinkedInSandbox(SandboxServer):
                 "refresh_token": grant.refresh_token,
                 "refresh_token_expires_in": int(expires - time.time()),
                 "scope": SCOPES,
+            },
+        )
+
+    def _code_grant(self, form: dict[str, str]) -> Response:
+        """grant_type, code, client_id, client_secret, redirect_uri -> a 60-day token and a refresh token."""
+        try:
+            approved = self.codes.redeem(
+                form.get("code", ""),
+                client_id=form["client_id"],
+                redirect_uri=form.get("redirect_uri", ""),
+                verifier=form.get("code_verifier"),
+            )
+        except CodeRefusedError:
+            return Response(400, {"error": "invalid_request", "error_description": CODE_REFUSED})
+        grant = self.issue_tokens()
+        return Response(
+            200,
+            {
+                "access_token": grant.access_token,
+                "expires_in": int(self.tokens.lifetime_s),
+                "refresh_token": grant.refresh_token,
+                "refresh_token_expires_in": int(self.refresh_lifetime_s),
+                "scope": ",".join(approved.scopes),
             },
         )
 

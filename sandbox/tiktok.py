@@ -1,11 +1,13 @@
 """A SANDBOX TikTok server for tests and demos: never used by production code paths.
 
-It follows the documented protocol (shared/reference/platform_protocols.md section 3) strictly: OAuth v2
-refresh with rotating refresh tokens, creator_info/query, Direct Post video/init with the chunk arithmetic,
-chunk PUTs to the returned upload_url (sequential, Content-Range checked, 206/201/416/403/404 as the media
-transfer guide says), status/fetch with processing and moderation spread over polls, and the Display API's
-video/query. Every error uses TikTok's envelope `{"data": {}, "error": {"code", "message", "log_id"}}`.
-Uploads stream to disk in blocks and are hashed on the way, so a 1 GB upload costs no memory.
+It follows the documented protocol (shared/reference/platform_protocols.md section 3) strictly: the Login
+Kit consent page (GET /v2/auth/authorize/, approving at once, PKCE S256 for desktop apps; sandbox/oauth.py),
+OAuth v2 code exchange and refresh with rotating refresh tokens, creator_info/query, Direct Post
+video/init with the chunk arithmetic, chunk PUTs to the returned upload_url (sequential, Content-Range
+checked, 206/201/416/403/404 as the media transfer guide says), status/fetch with processing and moderation
+spread over polls, and the Display API's video/query. Every error uses TikTok's envelope
+`{"data": {}, "error": {"code", "message", "log_id"}}`. Uploads stream to disk in blocks and are hashed on
+the way, so a 1 GB upload costs no memory.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from sandbox.common import (
     TokenRegistry,
     bearer_token,
 )
+from sandbox.oauth import AuthorizationCodes, CodeRefusedError
 
 PUBLIC_ACCOUNT_OPTIONS = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY")
 PRIVACY_LEVELS = frozenset(
@@ -50,6 +53,9 @@ MAX_VIDEO_BYTES = 4 * 1000**3
 MAX_QUERY_IDS = 20
 REFRESH_LIFETIME_S = 180 * 24 * 3600
 SCOPES = "user.info.basic,video.publish,video.upload,video.list"
+KNOWN_SCOPES = frozenset(
+    {"user.info.basic", "user.info.profile", "user.info.stats", "video.publish", "video.upload", "video.list"}
+)
 VIDEO_FIELDS = frozenset(
     {
         "id", "create_time", "cover_image_url", "share_url", "video_description", "duration", "height",
@@ -164,6 +170,13 @@ class TikTokSandbox(SandboxServer):
         self.min_chunk = 5 * megabyte
         self.max_chunk = 64 * megabyte
         self.tokens = TokenRegistry("act", lifetime_s=token_lifetime_s, rotate_refresh=True)
+        self.codes = AuthorizationCodes(
+            client_id=client_key,
+            client_param="client_key",
+            scopes=KNOWN_SCOPES,
+            scope_separator=",",
+            pkce="optional",
+        )
         self._tasks: dict[str, UploadTask] = {}
         self._rejections: list[str] = []
         self._posts: list[dict[str, Any]] = []
@@ -171,6 +184,7 @@ class TikTokSandbox(SandboxServer):
 
     def routes(self) -> list[tuple[str, str, str, Handler]]:
         return [
+            ("GET", r"/v2/auth/authorize/", "consent", self.codes.consent),
             ("POST", r"/v2/oauth/token/", "token", self._token),
             ("POST", r"/v2/post/publish/creator_info/query/", "creator_info", self._creator_info),
             ("POST", r"/v2/post/publish/video/init/", "init", self._init),
@@ -261,18 +275,41 @@ class TikTokSandbox(SandboxServer):
         form = request.form()
         if form.get("client_key") != self.client_key or form.get("client_secret") != self.client_secret:
             return self._oauth_error(401, "invalid_client", "Client key or secret is incorrect.")
+        if form.get("grant_type") == "authorization_code":
+            return self._code_grant(form)
         if form.get("grant_type") != "refresh_token":
-            return self._oauth_error(400, "unsupported_grant_type", "grant_type must be refresh_token here.")
+            return self._oauth_error(
+                400, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token."
+            )
         if not form.get("refresh_token"):
             return self._oauth_error(400, "invalid_request", "refresh_token is required.")
         grant = self.tokens.refresh(form["refresh_token"])
         if grant is None:
             return self._oauth_error(400, "invalid_grant", "Refresh token is invalid or expired.")
+        return self._token_answer(grant, SCOPES)
+
+    def _code_grant(self, form: dict[str, str]) -> Response:
+        """client_key, client_secret, code, redirect_uri (+ code_verifier for desktop apps) -> tokens."""
+        if not form.get("code") or not form.get("redirect_uri"):
+            return self._oauth_error(400, "invalid_request", "code and redirect_uri are required.")
+        try:
+            approved = self.codes.redeem(
+                form["code"],
+                client_id=form["client_key"],
+                redirect_uri=form["redirect_uri"],
+                verifier=form.get("code_verifier"),
+            )
+        except CodeRefusedError as refused:
+            return self._oauth_error(400, "invalid_grant", refused.description)
+        return self._token_answer(self.tokens.issue(), ",".join(approved.scopes))
+
+    def _token_answer(self, grant: TokenGrant, scope: str) -> Response:
+        """The flat token JSON both grants answer with (no `data` wrapper)."""
         return Response(
             200,
             {
                 "open_id": self.open_id,
-                "scope": SCOPES,
+                "scope": scope,
                 "access_token": grant.access_token,
                 "expires_in": int(self.tokens.lifetime_s),
                 "refresh_token": grant.refresh_token,

@@ -4,7 +4,9 @@ It follows platform_protocols.md section 6 strictly: the v2 chunked media upload
 that allows no other property, append as multipart/form-data or base64 JSON, finalize, STATUS with
 processing states over polls), POST /2/tweets (280 weighted characters, processed media only, duplicate
 content refused with 403), the GETs the client reconciles and measures with (users/me, a user's timeline,
-tweet lookup with public metrics), and the OAuth 2.0 refresh grant with rotating refresh tokens.
+tweet lookup with public metrics), and OAuth 2.0: the consent page (GET /i/oauth2/authorize, approving at
+once, PKCE required; sandbox/oauth.py), the authorization_code grant (30-second codes, a refresh token only
+with offline.access) and the refresh grant with rotating refresh tokens.
 Every response carries x-rate-limit-limit/remaining/reset of a real 15-minute per-user window; errors are
 X's Problem JSON (or the legacy `{"errors":[{"code":88}]}` body on request). Rules marked [U] in the spec
 (5 MB segment cap, failure detail in processing_info) are flags here.
@@ -38,6 +40,7 @@ from sandbox.common import (
     TokenRegistry,
     bearer_token,
 )
+from sandbox.oauth import AuthorizationCodes, CodeRefusedError
 
 PROBLEMS = "https://api.x.com/2/problems/"
 MIB = 1024 * 1024
@@ -49,6 +52,7 @@ MAX_SEGMENT_INDEX = 999
 MAX_TWEET_WEIGHT = 280
 APP_TWEETS_PER_DAY = 10_000
 SCOPES = "tweet.read tweet.write users.read media.write offline.access"
+CODE_LIFETIME_S = 30.0  # "the authorization code is valid for 30 seconds" (spec 6.2)
 
 # Per-user limits per 15 minutes (spec 6.7; users/me and user timelines from X's rate-limit table).
 RATE_LIMITS: dict[str, int] = {
@@ -211,7 +215,7 @@ class MediaUpload:
 
 class XSandbox(SandboxServer):
     """The X API v2 as a local server (SANDBOX). Route names for `inject(Fault(route=...))`:
-    oauth_token, media_initialize, media_append, media_finalize, media_status, tweets_create,
+    consent, oauth_token, media_initialize, media_append, media_finalize, media_status, tweets_create,
     tweets_lookup, users_me, users_tweets.
     """
 
@@ -233,6 +237,14 @@ class XSandbox(SandboxServer):
         rotate_refresh: bool = True,
         rate_limits: dict[str, int] | None = None,
     ) -> None:
+        # The consent route is registered by the base class, so the code store must exist first.
+        self.codes = AuthorizationCodes(
+            client_id=client_id,
+            scopes=SCOPES.split(),
+            pkce="required",
+            pkce_methods=("S256", "plain"),
+            code_lifetime_s=CODE_LIFETIME_S,
+        )
         super().__init__(data_dir)
         self.client_id = client_id
         self.client_secret = client_secret
@@ -257,6 +269,7 @@ class XSandbox(SandboxServer):
 
     def routes(self) -> list[tuple[str, str, str, Handler]]:
         return [
+            ("GET", r"/i/oauth2/authorize", "consent", self.codes.consent),
             ("POST", r"/2/oauth2/token", "oauth_token", self._token),
             ("POST", r"/2/media/upload/initialize", "media_initialize", self._authorised(self._initialize)),
             (
@@ -387,6 +400,8 @@ class XSandbox(SandboxServer):
         client_id = self._client_of(request, form)
         if client_id is None:
             return _oauth_error(401, "unauthorized_client", "Missing valid authorization header")
+        if form.get("grant_type") == "authorization_code":
+            return self._code_grant(client_id, form)
         if form.get("grant_type") != "refresh_token":
             return _oauth_error(400, "invalid_request", "Missing required parameter [grant_type].")
         grant = self.tokens.refresh(form.get("refresh_token", ""))
@@ -402,6 +417,31 @@ class XSandbox(SandboxServer):
                 "refresh_token": grant.refresh_token,
             },
         )
+
+    def _code_grant(self, client_id: str, form: dict[str, str]) -> Response:
+        """code, redirect_uri and code_verifier (client_id in the form or the Basic header) -> tokens."""
+        for name in ("code", "redirect_uri", "code_verifier"):
+            if not form.get(name):
+                return _oauth_error(400, "invalid_request", f"Missing required parameter [{name}].")
+        try:
+            approved = self.codes.redeem(
+                form["code"],
+                client_id=client_id,
+                redirect_uri=form["redirect_uri"],
+                verifier=form["code_verifier"],
+            )
+        except CodeRefusedError as refused:
+            return _oauth_error(400, "invalid_request", refused.description)
+        grant = self.tokens.issue()
+        body: dict[str, Any] = {
+            "token_type": "bearer",
+            "expires_in": int(self.tokens.lifetime_s),
+            "access_token": grant.access_token,
+            "scope": " ".join(approved.scopes),
+        }
+        if "offline.access" in approved.scopes:
+            body["refresh_token"] = grant.refresh_token
+        return Response(200, body)
 
     def _client_of(self, request: Request, form: dict[str, str]) -> str | None:
         """The authenticated client: Basic auth for a confidential client, `client_id` for a public one."""

@@ -5,7 +5,9 @@ port for all four roots (api, upload, oauth, analytics): the resumable `videos.i
 /upload/youtube/v3/videos?uploadType=resumable with X-Upload-Content-Length/-Type and the Video metadata,
 validated as YouTube validates it; PUT <session> with Content-Range, 308 + Range until the last byte,
 then the Video; `bytes */<total>` queries), `videos.list` with processing simulated over polls,
-`reports.query` with deterministic daily rows, and Google's refresh grant on POST /token (no rotation).
+`reports.query` with deterministic daily rows, Google's consent page (GET /o/oauth2/v2/auth, approving at
+once; see sandbox/oauth.py) and its token endpoint (POST /token: the authorization_code grant, a refresh
+token only after access_type=offline, and the refresh grant, without rotation).
 Errors use Google's JSON error format. The videos.insert quota follows the current model (its own
 bucket of 100 a day). Rules the spec marks [U] are flags: the 256 KiB alignment of non-final chunks, and
 that session PUTs are authorised by the session's upload_id alone (as for Google Cloud Storage).
@@ -36,6 +38,7 @@ from sandbox.common import (
     TokenRegistry,
     bearer_token,
 )
+from sandbox.oauth import AuthorizationCodes, CodeRefusedError
 
 CHUNK_ALIGNMENT = 256 * 1024
 MAX_UPLOAD_BYTES = 274877906944  # discovery mediaUpload.maxSize (256 GiB)
@@ -84,6 +87,14 @@ SCOPES = (
     "https://www.googleapis.com/auth/youtube.upload https://www.googleapis.com/auth/youtube.readonly "
     "https://www.googleapis.com/auth/yt-analytics.readonly"
 )
+# Scopes the consent page knows (spec 2.1, from the discovery documents).
+KNOWN_SCOPES = frozenset(
+    f"https://www.googleapis.com/auth/{name}"
+    for name in (
+        "youtube", "youtube.upload", "youtube.readonly", "youtube.force-ssl", "youtubepartner",
+        "yt-analytics.readonly", "yt-analytics-monetary.readonly",
+    )
+)  # fmt: skip
 STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
     401: "UNAUTHENTICATED",
@@ -202,7 +213,7 @@ class _ChunkSink:
 
 class YouTubeSandbox(SandboxServer):
     """YouTube as a local server (SANDBOX). Route names for `inject(Fault(route=...))`:
-    oauth_token, upload_start, upload_session, videos_list, reports_query.
+    consent, oauth_token, upload_start, upload_session, videos_list, reports_query.
     """
 
     name = "youtube"
@@ -221,6 +232,8 @@ class YouTubeSandbox(SandboxServer):
         reject_duplicates: bool = True,
         reporting_delay_days: int = 0,
     ) -> None:
+        # The consent route is registered by the base class, so the code store must exist first.
+        self.codes = AuthorizationCodes(client_id=client_id, scopes=KNOWN_SCOPES, options=("access_type",))
         super().__init__(data_dir)
         self.client_id = client_id
         self.client_secret = client_secret
@@ -241,6 +254,7 @@ class YouTubeSandbox(SandboxServer):
 
     def routes(self) -> list[tuple[str, str, str, Handler]]:
         return [
+            ("GET", r"/o/oauth2/v2/auth", "consent", self.codes.consent),
             ("POST", r"/token", "oauth_token", self._guarded(self._token)),
             ("POST", r"/upload/youtube/v3/videos", "upload_start", self._authorised(self._start)),
             ("PUT", r"/upload/youtube/v3/videos", "upload_session", self._guarded(self._session_put)),
@@ -368,7 +382,7 @@ class YouTubeSandbox(SandboxServer):
 
         return self._guarded(authorised)
 
-    # --- OAuth: the refresh grant ---------------------------------------------------------------------
+    # --- OAuth: the authorization-code and refresh grants --------------------------------------------
 
     def _token(self, request: Request) -> Response:
         if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
@@ -380,6 +394,8 @@ class YouTubeSandbox(SandboxServer):
             return oauth_error(401, "invalid_client", "The OAuth client was not found.")
         if form.get("client_secret") != self.client_secret:
             return oauth_error(401, "invalid_client", "Unauthorized")
+        if form.get("grant_type") == "authorization_code":
+            return self._code_grant(form)
         if form.get("grant_type") != "refresh_token":
             return oauth_error(
                 400, "unsupported_grant_type", f"Invalid grant_type: {form.get('grant_type', '')}"
@@ -398,6 +414,32 @@ class YouTubeSandbox(SandboxServer):
                 "token_type": "Bearer",
             },
         )
+
+    def _code_grant(self, form: dict[str, str]) -> Response:
+        """code, client_id, client_secret, redirect_uri -> tokens; refresh_token only for offline access."""
+        if not form.get("code"):
+            return oauth_error(400, "invalid_request", "Missing required parameter: code")
+        try:
+            approved = self.codes.redeem(
+                form["code"],
+                client_id=form["client_id"],
+                redirect_uri=form.get("redirect_uri", ""),
+                verifier=form.get("code_verifier"),
+            )
+        except CodeRefusedError as refused:
+            if refused.reason == "redirect_uri":
+                return oauth_error(400, "redirect_uri_mismatch", "Bad Request")
+            return oauth_error(400, "invalid_grant", refused.description)
+        grant = self.tokens.issue()
+        body: dict[str, Any] = {
+            "access_token": grant.access_token,
+            "expires_in": int(self.tokens.lifetime_s),
+            "scope": " ".join(approved.scopes),
+            "token_type": "Bearer",
+        }
+        if approved.options.get("access_type") == "offline":
+            body["refresh_token"] = grant.refresh_token
+        return Response(200, body)
 
     # --- videos.insert, resumable ----------------------------------------------------------------------
 

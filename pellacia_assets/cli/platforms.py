@@ -9,9 +9,13 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
 from pellacia_assets.settings import Settings
+
+if TYPE_CHECKING:
+    from resources.platforms.tokens import TokenSet
 
 
 def cmd_upload(settings: Settings, args: argparse.Namespace) -> int:
@@ -62,16 +66,12 @@ def cmd_auth(settings: Settings, args: argparse.Namespace) -> int:
     from resources.platforms.config import PlatformSettings
     from resources.platforms.credential_store import DatabaseCredentialStore
     from resources.platforms.oauth import authorise
-    from resources.platforms.tokens import TokenSet
 
     [platform] = parse_platforms(args.platform)
     load_key()
     platform_settings = PlatformSettings.from_env(platform)
     if args.token_stdin:
-        given = json.loads(sys.stdin.read())
-        if "expires_in" in given:
-            given["expires_at"] = time.time() + float(given.pop("expires_in"))
-        tokens = TokenSet.from_dict(given)
+        tokens = _tokens_from_stdin(platform)
     else:
         tokens = authorise(platform, platform_settings, args.port, _show_consent_page, args.authorize_url)
     DatabaseCredentialStore(open_database(settings.database_url)).save(
@@ -81,8 +81,27 @@ def cmd_auth(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _tokens_from_stdin(platform: str) -> TokenSet:
+    from resources.platforms.errors import ErrorKind, PlatformError
+    from resources.platforms.tokens import TokenSet
+
+    try:
+        given = json.loads(sys.stdin.read())
+        if "expires_in" in given:
+            given["expires_at"] = time.time() + float(given.pop("expires_in"))
+        return TokenSet.from_dict(given)
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        raise PlatformError(
+            platform,
+            ErrorKind.AUTH,
+            'standard input must be JSON: {"access_token": "...", "refresh_token": "...", "expires_in": N}',
+        ) from error
+
+
 def _show_consent_page(url: str) -> None:
-    print(f"Open this page in a browser and approve:\n  {url}", flush=True)
+    redirect = parse_qs(urlsplit(url).query).get("redirect_uri", ["?"])[0]
+    print(f"Open this page in a browser and approve (redirect to register: {redirect}):", flush=True)
+    print(f"  {url}", flush=True)
 
 
 def cmd_sandbox(settings: Settings, _args: argparse.Namespace) -> int:

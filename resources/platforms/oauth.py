@@ -163,8 +163,8 @@ def exchange_code(platform: str, settings: PlatformSettings, consent: Consent, c
     flow = FLOWS[platform]
     hidden = [settings.client_secret, code, consent.verifier]
     url = settings.url("oauth", flow.token_path)
-    fields: dict[str, str] = {flow.client_id_param: settings.client_id or "", "code": code}
-    fields["redirect_uri"] = consent.redirect_uri
+    client_id = settings.client_id or ""
+    fields = {flow.client_id_param: client_id, "code": code, "redirect_uri": consent.redirect_uri}
     if flow.graph:
         fields["client_secret"] = settings.client_secret or ""
         body = _token_answer(platform, hidden, lambda client: client.get(url, params=fields))
@@ -174,7 +174,7 @@ def exchange_code(platform: str, settings: PlatformSettings, consent: Consent, c
         fields["code_verifier"] = consent.verifier
     headers: dict[str, str] = {}
     if flow.basic_auth and settings.client_secret:
-        pair = f"{settings.client_id}:{settings.client_secret}".encode()
+        pair = f"{client_id}:{settings.client_secret}".encode()
         headers["Authorization"] = f"Basic {base64.b64encode(pair).decode()}"
     elif settings.client_secret:
         fields["client_secret"] = settings.client_secret

@@ -24,8 +24,12 @@ log = logging.getLogger("pellacia.publisher")
 
 @dataclass(frozen=True)
 class PublishOutcome:
+    """`already_published`: the ledger said so, nothing was sent; `reconciled`: the platform confirmed a
+    post from an earlier attempt whose outcome was unknown."""
+
     post: PublishedPost
     already_published: bool
+    reconciled: bool
     seconds: float
     attempts: int
 
@@ -37,7 +41,7 @@ def publish_once(
     entry = journal.snapshot()
     if entry.state == "published" and entry.post_id:
         found = PublishedPost(client.platform, entry.post_id, entry.url or "")
-        return PublishOutcome(found, True, 0.0, entry.attempts)
+        return PublishOutcome(found, True, False, 0.0, entry.attempts)
     try:
         client.check(post)
     except PlatformError as error:
@@ -47,7 +51,7 @@ def publish_once(
         earlier = _reconcile(client, post, journal)
         if earlier is not None:
             log.info("%s: the earlier attempt did publish (%s)", client.platform, earlier.url)
-            return _published(journal, earlier, started)
+            return _published(journal, earlier, started, reconciled=True)
     for _round in range(MAX_AMBIGUOUS_ROUNDS):
         try:
             return _published(journal, client.publish(post, journal, progress), started)
@@ -55,7 +59,7 @@ def publish_once(
             journal.mark_failed(str(error), state="unknown")
             existing = _reconcile(client, post, journal)
             if existing is not None:
-                return _published(journal, existing, started)
+                return _published(journal, existing, started, reconciled=True)
             log.warning("%s: %s; the platform has no such post, publishing again", client.platform, error)
         except PlatformError as error:
             journal.mark_failed(str(error), state=journal.state if error.retryable else "failed")
@@ -79,7 +83,7 @@ def _reconcile(client: PlatformClient, post: VideoPost, journal: LedgerJournal) 
 
 
 def _published(
-    journal: LedgerJournal, post: PublishedPost, started: float, already: bool = False
+    journal: LedgerJournal, post: PublishedPost, started: float, reconciled: bool = False
 ) -> PublishOutcome:
     journal.mark_published(post.post_id, post.url)
-    return PublishOutcome(post, already, time.monotonic() - started, journal.snapshot().attempts)
+    return PublishOutcome(post, False, reconciled, time.monotonic() - started, journal.snapshot().attempts)

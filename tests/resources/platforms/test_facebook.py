@@ -362,7 +362,7 @@ def test_processing_that_never_ends_leaves_the_ledger_waiting_to_ask_again(
     sandbox.video(journal.snapshot().platform_ids["video_id"]).polls_left = 0
     outcome = publish_once(client, post_of(reel_video), journal_for(factory, reel_video))
     client.close()
-    assert outcome.already_published and len(sandbox.posts) == 1
+    assert outcome.reconciled and len(sandbox.posts) == 1
 
 
 @pytest.mark.parametrize(

@@ -506,7 +506,7 @@ def test_slow_processing_is_polled_and_a_later_run_picks_it_up(
         outcome = publish(connect(server), post, journal)
 
         assert_one_post_of(server, post, outcome)
-        assert outcome.already_published  # found by reconciling the ledger's publish_id
+        assert outcome.reconciled  # found by reconciling the ledger's publish_id
         assert routes(server, "init") == 1 and routes(server, "upload") == 1
 
 

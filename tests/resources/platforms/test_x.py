@@ -299,7 +299,7 @@ def test_a_crash_after_the_post_is_answered_from_the_journal_on_the_next_run(
 
     outcome = publish_once(client, post_of(video), journal_for(factory, video))
 
-    assert outcome.already_published
+    assert outcome.reconciled
     assert outcome.post.post_id == made.post_id
     assert len(sandbox.posts) == 1
 

@@ -267,7 +267,7 @@ def test_a_crash_after_the_upload_finds_the_video_through_the_session(
         publish_once(client_for(sandbox, Waits()), post_of(video), CrashingJournal(factory, first.entry_id))
     assert first.snapshot().state == "uploading" and len(sandbox.posts) == 1
     outcome = publish_once(client_for(sandbox, Waits()), post_of(video), journal_for(factory, video))
-    assert outcome.already_published
+    assert outcome.reconciled
     assert [post["id"] for post in sandbox.posts] == [outcome.post.post_id]
     assert sandbox.requests.count(("upload_start", "POST")) == 1
 
@@ -356,7 +356,7 @@ def test_processing_that_outlasts_the_polls_keeps_the_video_for_the_next_attempt
     assert raised.value.kind is ErrorKind.RETRYABLE
     assert journal.snapshot().state == "processing"
     outcome = publish_once(client_for(sandbox, Waits()), post_of(video), journal_for(factory, video))
-    assert outcome.already_published and len(sandbox.posts) == 1
+    assert outcome.reconciled and len(sandbox.posts) == 1
 
 
 @pytest.mark.parametrize(
