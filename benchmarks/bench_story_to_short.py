@@ -64,11 +64,14 @@ def main() -> None:
                 result = job.execute_in_process(partition_key=key, instance=instance)
                 totals.append(time.monotonic() - started)
                 starts: dict[str, float] = {}
-                for event in result.all_events:
-                    if event.is_step_start and event.step_key:
-                        starts[event.step_key] = event.timestamp
-                    elif event.is_step_success and event.step_key:
-                        steps[event.step_key].append(event.timestamp - starts[event.step_key])
+                for record in instance.all_logs(result.run_id):
+                    event = record.dagster_event
+                    if event is None or not event.step_key:
+                        continue
+                    if event.is_step_start:
+                        starts[event.step_key] = record.timestamp
+                    elif event.is_step_success:
+                        steps[event.step_key].append(record.timestamp - starts[event.step_key])
                 print(f"run {run + 1}: {totals[-1]:.1f} s", flush=True)
         video = settings.media_dir / key / "video" / "part-1.mp4"
         summary = json.loads((settings.media_dir / key / "video" / "video.json").read_text())["parts"][0]
