@@ -10,6 +10,9 @@ read, the `q=author` finder), organization share statistics, member creator post
 every part must be exactly its byte range, finalize must hand the parts' ETags back in order, and error bodies
 have LinkedIn's `{"status","code","message"}` shape. Where LinkedIn's documents are silent the choice is
 marked [U]. Uploaded bytes stream to disk, hashed as they arrive; memory stays flat whatever the file's size.
+Parts arriving in order extend one running sha256 of the whole file (a part waits while the parts before it
+are still arriving), so finalizeUpload answers at once; only a re-sent part, or one whose predecessors are
+not on their way, leaves the hash to a read of the whole file at finalize.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -26,6 +30,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from sandbox.common import (
+    READ_BLOCK,
     Fault,
     Handler,
     Request,
@@ -38,6 +43,7 @@ from sandbox.common import (
 from sandbox.oauth import AuthorizationCodes, CodeRefusedError
 
 PART_SIZE = 4 * 1024 * 1024
+TURN_WAIT_S = 10.0  # the longest a part waits for the parts before it to finish arriving
 MAX_FILE_BYTES = 500 * 1000 * 1000
 COMMENTARY_MAX = 3000
 DEFAULT_AUTHOR = "urn:li:organization:2414183"
@@ -131,6 +137,10 @@ class SandboxVideo:
     polls_left: int = 0
     failure: str | None = None
     sha256: str | None = None
+    # The sha256 of parts 0..hashed_parts-1 in order; None once a re-sent part made it unusable.
+    running: Any = field(default_factory=hashlib.sha256)
+    hashed_parts: int = 0
+    receiving: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -197,6 +207,10 @@ class LinkedInSandbox(SandboxServer):
         self._videos: dict[str, SandboxVideo] = {}
         self._posts: list[SandboxPost] = []
         self._rejection: str | None = None
+        self._turns = threading.Condition()
+        self._failing_parts: dict[int, tuple[int, int]] = {}
+        self._parts_now = 0
+        self.most_parts_at_once = 0
         super().__init__(data_dir)
 
     def routes(self) -> list[tuple[str, str, str, Handler]]:
@@ -218,7 +232,16 @@ class LinkedInSandbox(SandboxServer):
         """Rest.li actions share one path; routing on the action lets a fault aim at either of them."""
         if request.method == "POST" and request.path == "/rest/videos":
             request.path = f"{request.path}?action={request.query.get('action', '')}"
-        return super().dispatch(request)
+        if request.method != "PUT" or not request.path.startswith("/dms-uploads/"):
+            return super().dispatch(request)
+        with self._lock:
+            self._parts_now += 1
+            self.most_parts_at_once = max(self.most_parts_at_once, self._parts_now)
+        try:
+            return super().dispatch(request)
+        finally:
+            with self._lock:
+                self._parts_now -= 1
 
     # --- Steering and inspection (tests, demo) ---------------------------------------------------------
 
@@ -244,6 +267,11 @@ class LinkedInSandbox(SandboxServer):
                 route, status=status, body={"status": status, "message": "Internal Server Error"}, times=times
             )
         )
+
+    def fail_part(self, index: int, status: int = 500, times: int = 1) -> None:
+        """A server error on the next `times` uploads of part `index` (of any video), aimed at one part."""
+        with self._lock:
+            self._failing_parts[index] = (status, times)
 
     def reject_next_processing(self, reason: str = "The video could not be transcoded") -> None:
         """The next finalized video ends in PROCESSING_FAILED with `reason`."""
@@ -272,7 +300,8 @@ class LinkedInSandbox(SandboxServer):
 
     @property
     def uploads(self) -> list[dict[str, Any]]:
-        """Every video upload: its size, parts announced and received, processing status and sha256."""
+        """Every video upload: its size, parts announced and received, processing status and sha256, and
+        whether the running hash holds every part (finalize then reads nothing back)."""
         with self._lock:
             return [
                 {
@@ -282,6 +311,8 @@ class LinkedInSandbox(SandboxServer):
                     "uploaded_parts": len(video.etags),
                     "status": video.status,
                     "sha256": video.sha256,
+                    "hashed_as_parts_arrived": video.running is not None
+                    and video.hashed_parts == len(video.ranges),
                 }
                 for video in self._videos.values()
             ]
@@ -479,16 +510,68 @@ class LinkedInSandbox(SandboxServer):
             return error(
                 400, f"Part {index} takes bytes {first}-{last} ({last - first + 1} bytes), got {length}"
             )
-        digest = hashlib.sha256()
-        with video.path.open("r+b") as handle:
-            handle.seek(first)
-            copied = request.copy_body_to(handle, digest)
+        with self._lock:
+            status, times = self._failing_parts.pop(index, (200, 0))
+            if times > 1:
+                self._failing_parts[index] = (status, times - 1)
+        if times:
+            return error(status, "Internal Server Error")
+        with self._turns:
+            in_order = self._take_turn(video, index)
+        digest = video.running.copy() if in_order else hashlib.sha256()
+        copied = 0
+        try:
+            with video.path.open("r+b") as handle:
+                handle.seek(first)
+                copied = request.copy_body_to(handle, digest)
+        finally:
+            with self._turns:
+                video.receiving.discard(index)
+                if copied == length:
+                    video.etags[index] = f"/ambry-video/{video_id}-{index}-{digest.hexdigest()[:16]}"
+                    if in_order and video.running is not None:
+                        video.running, video.hashed_parts = digest, index + 1
+                    self._catch_up(video)
+                self._turns.notify_all()
         if copied != length:
             return error(400, f"Part {index} ended after {copied} of {length} bytes")
-        etag = f"/ambry-video/{video_id}-{index}-{digest.hexdigest()[:16]}"
-        with self._lock:
-            video.etags[index] = etag
-        return Response(200, None, {"ETag": etag})
+        return Response(200, None, {"ETag": video.etags[index]})
+
+    def _take_turn(self, video: SandboxVideo, index: int) -> bool:
+        """Whether part `index` extends the running hash as it streams (call holding `_turns`).
+
+        It waits while every part before it, back to the hash's end, is still arriving. An in-order part's
+        ETag then digests the file up to its last byte, an out-of-order one's its own bytes ([U]: ETags are
+        opaque).
+        """
+        if index in video.receiving or index < video.hashed_parts:
+            video.running = None  # a re-sent part: the bytes already hashed may change
+        video.receiving.add(index)
+        self._turns.wait_for(
+            lambda: (
+                video.running is None
+                or index <= video.hashed_parts
+                or any(earlier not in video.receiving for earlier in range(video.hashed_parts, index))
+            ),
+            timeout=TURN_WAIT_S,
+        )
+        return video.running is not None and index == video.hashed_parts
+
+    def _catch_up(self, video: SandboxVideo) -> None:
+        """Fold parts that arrived ahead of their turn into the running hash, once their turn has come."""
+        while (
+            video.running is not None
+            and video.hashed_parts in video.etags
+            and video.hashed_parts not in video.receiving
+        ):
+            first, last = video.ranges[video.hashed_parts]
+            with video.path.open("rb") as handle:
+                handle.seek(first)
+                remaining = last - first + 1
+                while remaining > 0 and (block := handle.read(min(READ_BLOCK, remaining))):
+                    video.running.update(block)
+                    remaining -= len(block)
+            video.hashed_parts += 1
 
     def _finalize_upload(self, request: Request) -> Response:
         if (refused := self._guard(request)) is not None:
@@ -513,7 +596,10 @@ class LinkedInSandbox(SandboxServer):
             return invalid(
                 "/finalizeUploadRequest/uploadedPartIds", "do not match the uploaded parts, in order"
             )
-        digest = self.sha256(video.path)
+        with self._turns:
+            whole = video.running is not None and video.hashed_parts == len(video.ranges)
+            digest = video.running.hexdigest() if whole else None
+        digest = digest or self.sha256(video.path)
         with self._lock:
             video.sha256 = digest
             video.status = "PROCESSING"

@@ -10,6 +10,9 @@ with offline.access) and the refresh grant with rotating refresh tokens.
 Every response carries x-rate-limit-limit/remaining/reset of a real 15-minute per-user window; errors are
 X's Problem JSON (or the legacy `{"errors":[{"code":88}]}` body on request). Rules marked [U] in the spec
 (5 MB segment cap, failure detail in processing_info) are flags here.
+Segments that arrive in order are appended to one file under a running sha256, so FINALIZE answers at once
+as X's does; a re-sent or out-of-order segment is kept in a file of its own, and only then does FINALIZE
+join the segments and hash them.
 """
 
 from __future__ import annotations
@@ -198,6 +201,12 @@ class MediaUpload:
     expires_at: float
     directory: Path
     segments: dict[int, int] = field(default_factory=dict)
+    # Segments 0..len(appended)-1, as first received, lie end to end in `combined` under `running`; a
+    # segment stored on its own (in `loose`) makes `running` None: FINALIZE then joins and hashes.
+    appended: list[int] = field(default_factory=list)
+    running: Any = field(default_factory=hashlib.sha256)
+    appending: bool = False
+    loose: set[int] = field(default_factory=set)
     finalized: bool = False
     state: str = "uploading"
     polls_left: int = 0
@@ -211,6 +220,87 @@ class MediaUpload:
     @property
     def received(self) -> int:
         return sum(self.segments.values())
+
+    @property
+    def hashed_as_segments_arrived(self) -> bool:
+        """Whether every segment went into the running hash (FINALIZE then reads nothing back)."""
+        return self.running is not None and not self.loose
+
+    @property
+    def combined(self) -> Path:
+        return self.directory / "combined"
+
+
+class _Sink:
+    """Where one APPEND's media bytes go: the end of the combined file (hashed on the way), or a file of
+    their own when the segment is not the next in order.
+    """
+
+    def __init__(self, upload: MediaUpload, lock: threading.RLock) -> None:
+        self.upload = upload
+        self.lock = lock
+        self.partial = upload.directory / f"incoming-{secrets.token_hex(8)}"
+        self.in_order = False
+        self.digest: Any = None
+
+    def open(self, fields: dict[str, str]) -> _SegmentWriter:
+        """Claims the combined file's end when `fields` name the next segment and no other is writing it."""
+        upload = self.upload
+        with self.lock:
+            self.in_order = (
+                upload.running is not None
+                and not upload.appending
+                and fields.get("segment_index") == str(len(upload.appended))
+            )
+            if self.in_order:
+                upload.appending = True
+                self.digest = upload.running.copy()
+        if not self.in_order:
+            return _SegmentWriter(self.partial.open("wb"), None)
+        handle = upload.combined.open("ab")
+        handle.truncate(sum(upload.appended))
+        return _SegmentWriter(handle, self.digest)
+
+    def keep(self, index: int, size: int) -> None:
+        """The checked segment becomes part of the upload (call holding the lock)."""
+        upload = self.upload
+        if self.in_order:
+            upload.running = self.digest
+            upload.appended.append(size)
+            upload.appending = False
+        else:
+            self.partial.replace(upload.directory / f"segment-{index:04d}")
+            upload.loose.add(index)
+            upload.running = None
+        upload.segments[index] = size
+
+    def discard(self) -> None:
+        """A refused or broken segment leaves no trace."""
+        self.partial.unlink(missing_ok=True)
+        with self.lock:
+            if self.in_order and self.upload.appending:
+                with self.upload.combined.open("ab") as handle:
+                    handle.truncate(sum(self.upload.appended))
+                self.upload.appending = False
+
+
+class _SegmentWriter:
+    """A segment's file, hashing what is written when a digest is given."""
+
+    def __init__(self, handle: BinaryIO, digest: Any | None) -> None:
+        self.handle = handle
+        self.digest = digest
+
+    def write(self, block: bytes | memoryview) -> int:
+        if self.digest is not None:
+            self.digest.update(block)
+        return self.handle.write(block)
+
+    def __enter__(self) -> _SegmentWriter:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.handle.close()
 
 
 class XSandbox(SandboxServer):
@@ -527,12 +617,13 @@ class XSandbox(SandboxServer):
                 problem(411, "invalid-request", "Length Required", "Content-Length is required")
             )
         content_type = request.headers.get("content-type", "")
-        partial = upload.directory / f"incoming-{secrets.token_hex(8)}"
+        sink = _Sink(upload, self._state_lock)
+        kept = False
         try:
             if content_type.startswith("multipart/form-data"):
-                fields, size = self._read_multipart(request, content_type, partial)
+                fields, size = self._read_multipart(request, content_type, sink)
             elif content_type.startswith("application/json"):
-                fields, size = _read_json_segment(request, partial)
+                fields, size = _read_json_segment(request, sink)
             else:
                 raise invalid("append takes multipart/form-data or application/json")
             index = _segment_index(fields.get("segment_index"))
@@ -547,24 +638,23 @@ class XSandbox(SandboxServer):
                         f"segments add up to {others + size} bytes, more than total_bytes "
                         f"{upload.total_bytes}"
                     )
-                partial.replace(upload.directory / f"segment-{index:04d}")
-                upload.segments[index] = size
+                sink.keep(index, size)
+                kept = True
                 self.appends.append((upload.id, index))
         finally:
-            partial.unlink(missing_ok=True)
+            if not kept:
+                sink.discard()
         return Response(200, {"data": {"expires_at": int(upload.expires_at)}})
 
-    def _read_multipart(
-        self, request: Request, content_type: str, target: Path
-    ) -> tuple[dict[str, str], int]:
-        """Fields and the `media` size; the media part is streamed to `target`, never held in memory."""
+    def _read_multipart(self, request: Request, content_type: str, sink: _Sink) -> tuple[dict[str, str], int]:
+        """Fields and the `media` size; the media part is streamed to `sink`, never held in memory."""
         match = _BOUNDARY.search(content_type)
         if match is None:
             raise invalid("multipart/form-data needs a boundary")
         reader = _BodyReader(request.stream, request.content_length or 0)
         request._consumed = True
         try:
-            return _multipart_fields(reader, b"--" + match.group(1).encode(), target)
+            return _multipart_fields(reader, b"--" + match.group(1).encode(), sink)
         except _RefusalError:
             reader.drain()
             raise
@@ -586,13 +676,12 @@ class XSandbox(SandboxServer):
             raise invalid(
                 f"File size mismatch: received {upload.received} bytes, expected {upload.total_bytes}."
             )
-        digest = hashlib.sha256()
-        head = b""
-        for index in indexes:
-            with (upload.directory / f"segment-{index:04d}").open("rb") as handle:
-                while block := handle.read(READ_BLOCK):
-                    head = head or block[:12]
-                    digest.update(block)
+        if upload.running is not None and len(upload.appended) == len(indexes):
+            digest = upload.running
+            with upload.combined.open("rb") as handle:
+                head = handle.read(12)
+        else:
+            digest, head = _joined_sha256(upload, indexes)
         upload.sha256 = digest.hexdigest()
         upload.finalized = True
         if self._rejections:
@@ -869,7 +958,7 @@ class _BodyReader:
     def skip_until(self, delimiter: bytes) -> None:
         self._until(delimiter, lambda _block: None)
 
-    def copy_until(self, delimiter: bytes, sink: BinaryIO) -> int:
+    def copy_until(self, delimiter: bytes, sink: _SegmentWriter) -> int:
         written = 0
 
         def emit(block: memoryview) -> None:
@@ -914,7 +1003,28 @@ class _BodyReader:
             self.remaining -= len(block)
 
 
-def _multipart_fields(reader: _BodyReader, delimiter: bytes, target: Path) -> tuple[dict[str, str], int]:
+def _joined_sha256(upload: MediaUpload, indexes: list[int]) -> tuple[Any, bytes]:
+    """The sha256 and first bytes of the segments in order, each from its own file or the combined one."""
+    digest = hashlib.sha256()
+    head = b""
+    offset = 0
+    for index in indexes:
+        if index in upload.loose:
+            path, start, length = upload.directory / f"segment-{index:04d}", 0, upload.segments[index]
+        else:
+            path, start, length = upload.combined, offset, upload.appended[index]
+        if index < len(upload.appended):
+            offset += upload.appended[index]
+        with path.open("rb") as handle:
+            handle.seek(start)
+            while length > 0 and (block := handle.read(min(READ_BLOCK, length))):
+                head = head or block[:12]
+                digest.update(block)
+                length -= len(block)
+    return digest, head
+
+
+def _multipart_fields(reader: _BodyReader, delimiter: bytes, sink: _Sink) -> tuple[dict[str, str], int]:
     fields: dict[str, str] = {}
     media_size = -1
     reader.skip_until(delimiter + b"\r\n")
@@ -924,8 +1034,8 @@ def _multipart_fields(reader: _BodyReader, delimiter: bytes, target: Path) -> tu
         if name_match is None:
             raise invalid("every multipart part needs a Content-Disposition name")
         if name_match.group(1) == "media":
-            with target.open("wb") as sink:
-                media_size = reader.copy_until(b"\r\n" + delimiter, sink)
+            with sink.open(fields) as target:
+                media_size = reader.copy_until(b"\r\n" + delimiter, target)
         else:
             fields[name_match.group(1)] = reader.small_until(b"\r\n" + delimiter).decode()
         ending = reader.take(2)
@@ -936,7 +1046,7 @@ def _multipart_fields(reader: _BodyReader, delimiter: bytes, target: Path) -> tu
             raise invalid("malformed multipart body")
 
 
-def _read_json_segment(request: Request, target: Path) -> tuple[dict[str, str], int]:
+def _read_json_segment(request: Request, sink: _Sink) -> tuple[dict[str, str], int]:
     """The JSON form of APPEND: `media` base64 and `segment_index` (the official xdk sends this)."""
     body = _json_object(request)
     if set(body) - {"media", "segment_index"}:
@@ -947,8 +1057,10 @@ def _read_json_segment(request: Request, target: Path) -> tuple[dict[str, str], 
         data = base64.b64decode(body["media"], validate=True)
     except binascii.Error as error:
         raise invalid(f"$.media: not valid base64 ({error})") from error
-    target.write_bytes(data)
-    return {"segment_index": str(body.get("segment_index"))}, len(data)
+    fields = {"segment_index": str(body.get("segment_index"))}
+    with sink.open(fields) as target:
+        target.write(data)
+    return fields, len(data)
 
 
 def _segment_index(raw: str | None) -> int:

@@ -15,6 +15,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import quote
@@ -40,6 +41,7 @@ UPLOADED = ("PROCESSING", "AVAILABLE")
 URL_EXPIRY_MARGIN_S = 600.0
 FINDER_PAGE_SIZE = 10
 FINDER_PAGES = 3
+PARTS_IN_FLIGHT = 2
 MEMBER_METRICS = ("IMPRESSION", "MEMBERS_REACHED", "REACTION", "COMMENT", "RESHARE")
 
 _AUTHOR = re.compile(r"urn:li:(organization|person):[^\s:]+")
@@ -206,7 +208,9 @@ class LinkedInClient:
     """Publishes videos as one LinkedIn author (organization or member) through the documented REST API.
 
     LinkedIn fixes the part boundaries itself; `chunk_size` is how much of a part is held in memory while
-    it streams from disk.
+    it streams from disk. `parts_in_flight` part PUTs run at once (default 2, or PELLACIA_LINKEDIN_
+    PARTS_IN_FLIGHT): the pre-signed part URLs are independent, and overlapping them keeps both ends busy
+    instead of each waiting out the other's per-part work.
     """
 
     platform = PLATFORM
@@ -220,6 +224,7 @@ class LinkedInClient:
         poll_interval_s: float = 5.0,
         max_polls: int = 120,
         chunk_size: int = BLOCK_SIZE,
+        parts_in_flight: int | None = None,
     ) -> None:
         self.settings = settings
         self.account = settings.account
@@ -233,6 +238,7 @@ class LinkedInClient:
         self.poll_interval_s = poll_interval_s
         self.max_polls = max_polls
         self.chunk_size = chunk_size
+        self.parts_in_flight = _parts_in_flight(parts_in_flight, settings.options.get("parts_in_flight"))
         initial = (store.load(PLATFORM, settings.account) if store else None) or _environment_tokens(settings)
         self.tokens = AccountTokens(
             PLATFORM, settings.account, initial, self._refresh, store, settings.client_secret
@@ -333,31 +339,60 @@ class LinkedInClient:
     def _upload_parts(
         self, post: VideoPost, plan: UploadPlan, journal: Journal, progress: Progress | None
     ) -> None:
-        """PUT every part that has no ETag yet; each ETag is journaled the moment it arrives."""
+        """PUT every part that has no ETag yet, `parts_in_flight` at a time; each ETag is journaled the moment
+        it arrives. After a failed part no new part starts; those in flight finish (their ETags kept for the
+        next attempt) and the first failure is raised.
+        """
         etags = _journaled_etags(journal, len(plan.parts))
         done = sum(part.length for part, etag in zip(plan.parts, etags, strict=True) if etag)
-        for index, part in enumerate(plan.parts):
-            if etags[index]:
-                continue
-            response = self.anonymous.request(
-                "PUT",
-                part.url,
-                authenticated=False,
-                headers={"Content-Type": "application/octet-stream", "Content-Length": str(part.length)},
-                content=file_chunks(post.video, part.first_byte, part.length, self.chunk_size),
+        waiting = iter([index for index, etag in enumerate(etags) if not etag])
+        failure: Exception | None = None
+        with ThreadPoolExecutor(self.parts_in_flight, thread_name_prefix="linkedin-part") as pool:
+            in_flight: dict[Future[str], int] = {}
+
+            def start_next() -> None:
+                index = next(waiting, None)
+                if index is not None:
+                    in_flight[pool.submit(self._put_part, post, plan, index)] = index
+
+            for _slot in range(self.parts_in_flight):
+                start_next()
+            while in_flight:
+                finished, _running = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    index = in_flight.pop(future)
+                    try:
+                        etags[index] = future.result()
+                    except Exception as error:  # kept; raised once the parts in flight end
+                        failure = failure or error
+                        continue
+                    journal.put("part_etags", json.dumps(etags))
+                    done += plan.parts[index].length
+                    if progress is not None:
+                        progress(done, post.size)
+                    if failure is None:
+                        start_next()
+        if failure is not None:
+            raise failure
+
+    def _put_part(self, post: VideoPost, plan: UploadPlan, index: int) -> str:
+        """One part streamed from disk to its pre-signed URL; its ETag."""
+        part = plan.parts[index]
+        response = self.anonymous.request(
+            "PUT",
+            part.url,
+            authenticated=False,
+            headers={"Content-Type": "application/octet-stream", "Content-Length": str(part.length)},
+            content=file_chunks(post.video, part.first_byte, part.length, self.chunk_size),
+        )
+        etag = response.headers.get("etag")
+        if not etag:
+            raise PlatformError(
+                PLATFORM,
+                ErrorKind.RETRYABLE,
+                f"part {index + 1} of {len(plan.parts)} came back without an ETag",
             )
-            etag = response.headers.get("etag")
-            if not etag:
-                raise PlatformError(
-                    PLATFORM,
-                    ErrorKind.RETRYABLE,
-                    f"part {index + 1} of {len(plan.parts)} came back without an ETag",
-                )
-            etags[index] = etag
-            journal.put("part_etags", json.dumps(etags))
-            done += part.length
-            if progress is not None:
-                progress(done, post.size)
+        return str(etag)
 
     def _finalize(self, video: str, plan: UploadPlan, journal: Journal) -> None:
         etags = _journaled_etags(journal, len(plan.parts))
@@ -595,6 +630,18 @@ def _author(account_id: str | None) -> str:
             f"urn:li:person:<id> (got {account_id!r})",
         )
     return account_id
+
+
+def _parts_in_flight(given: int | None, configured: str | None) -> int:
+    """How many part PUTs run at once: the argument, else PELLACIA_LINKEDIN_PARTS_IN_FLIGHT, else 2."""
+    text = str(given) if given is not None else (configured or str(PARTS_IN_FLIGHT)).strip()
+    if not text.isdigit() or int(text) < 1:
+        raise PlatformError(
+            PLATFORM,
+            ErrorKind.POLICY,
+            f"PELLACIA_LINKEDIN_PARTS_IN_FLIGHT must be a whole number of at least 1, not {text!r}",
+        )
+    return int(text)
 
 
 def _environment_tokens(settings: PlatformSettings) -> TokenSet:

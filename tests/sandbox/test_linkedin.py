@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -9,7 +10,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from sandbox.common import running
+from sandbox.common import Fault, running
 from sandbox.linkedin import PART_SIZE, THROTTLE_BODY, LinkedInSandbox, active_versions, visible_text
 
 VERSION = "202611"
@@ -312,3 +313,72 @@ def test_member_analytics_one_metric_per_call(tmp_path: Path) -> None:
     ]
     assert set(daily[0]["dateRange"]) == {"start", "end"}
     assert bad.status_code == 400
+
+
+def _put_part(value: dict[str, Any], data: bytes, index: int) -> str:
+    instruction = value["uploadInstructions"][index]
+    part = data[instruction["firstByte"] : instruction["lastByte"] + 1]
+    response = httpx.put(instruction["uploadUrl"], content=part)
+    assert response.status_code == 200, response.text
+    return str(response.headers["etag"])
+
+
+def _finalized_sha256(
+    http: httpx.Client, sandbox: LinkedInSandbox, value: dict[str, Any], etags: dict[int, str]
+) -> dict[str, Any]:
+    assert _finalize(http, value, [etags[index] for index in sorted(etags)]).status_code == 200
+    [upload] = [upload for upload in sandbox.uploads if upload["urn"] == value["video"]]
+    return upload
+
+
+def test_parts_in_order_are_hashed_as_they_arrive(sandbox: LinkedInSandbox, http: httpx.Client) -> None:
+    data = hashlib.sha256(b"in order").digest() * 150
+    value = _initialize(http, sandbox.author, len(data))
+    etags = {index: _put_part(value, data, index) for index in range(5)}
+
+    upload = _finalized_sha256(http, sandbox, value, etags)
+
+    assert upload["hashed_as_parts_arrived"]
+    assert upload["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_parts_out_of_order_still_hash_to_the_whole_file(
+    sandbox: LinkedInSandbox, http: httpx.Client
+) -> None:
+    data = hashlib.sha256(b"shuffled").digest() * 150
+    value = _initialize(http, sandbox.author, len(data))
+    etags = {index: _put_part(value, data, index) for index in (0, 2, 1, 4, 3)}
+
+    upload = _finalized_sha256(http, sandbox, value, etags)
+
+    assert upload["hashed_as_parts_arrived"]  # the early parts were folded in once their turn came
+    assert upload["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_a_resent_part_falls_back_to_hashing_the_file(sandbox: LinkedInSandbox, http: httpx.Client) -> None:
+    data = hashlib.sha256(b"resent").digest() * 150
+    value = _initialize(http, sandbox.author, len(data))
+    etags = {index: _put_part(value, data, index) for index in range(5)}
+    _put_part(value, bytes(len(data)), 1)  # wrong bytes first, then the right ones again
+    etags[1] = _put_part(value, data, 1)
+
+    upload = _finalized_sha256(http, sandbox, value, etags)
+
+    assert not upload["hashed_as_parts_arrived"]
+    assert upload["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_parts_sent_all_at_once_hash_right_and_are_seen_at_once(
+    sandbox: LinkedInSandbox, http: httpx.Client
+) -> None:
+    data = hashlib.sha256(b"at once").digest() * 250
+    value = _initialize(http, sandbox.author, len(data))
+    sandbox.inject(Fault("part", kind="delay", seconds=0.2, times=8))
+    with ThreadPoolExecutor(8) as pool:
+        found = pool.map(lambda index: (index, _put_part(value, data, index)), range(8))
+        etags = dict(found)
+
+    upload = _finalized_sha256(http, sandbox, value, etags)
+
+    assert sandbox.most_parts_at_once > 1
+    assert upload["sha256"] == hashlib.sha256(data).hexdigest()

@@ -391,3 +391,37 @@ def test_the_token_endpoint_refreshes_with_basic_auth_and_rotates(sandbox: XSand
         f"{sandbox.base_url}/2/users/me", headers={"Authorization": f"Bearer {body['access_token']}"}
     )
     assert me.status_code == 401
+
+
+def test_segments_in_order_are_hashed_as_they_arrive(sandbox: XSandbox, api: httpx.Client) -> None:
+    data = video_bytes(200_000)
+
+    media_id = uploaded(api, data)
+
+    assert sandbox.media[media_id].hashed_as_segments_arrived
+    assert sandbox.media[media_id].sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_segments_out_of_order_still_hash_right(sandbox: XSandbox, api: httpx.Client) -> None:
+    data = video_bytes(3000)
+    media_id = initialize(api, len(data))
+    for index in (1, 0, 2):
+        assert append(api, media_id, index, data[index * 1000 : (index + 1) * 1000]).status_code == 200
+
+    assert api.post(f"/2/media/upload/{media_id}/finalize").status_code == 200
+
+    assert not sandbox.media[media_id].hashed_as_segments_arrived
+    assert sandbox.media[media_id].sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_a_refused_segment_leaves_nothing_behind(sandbox: XSandbox, api: httpx.Client) -> None:
+    data = video_bytes(3000)
+    media_id = initialize(api, len(data))
+    assert append(api, media_id, 0, data[:1000]).status_code == 200
+    assert append(api, media_id, 1, b"\xff" * (64 * 1024 + 1)).status_code == 400  # over the segment cap
+    assert append(api, media_id, 1, data[1000:]).status_code == 200
+
+    assert api.post(f"/2/media/upload/{media_id}/finalize").status_code == 200
+
+    assert sandbox.media[media_id].hashed_as_segments_arrived
+    assert sandbox.media[media_id].sha256 == hashlib.sha256(data).hexdigest()

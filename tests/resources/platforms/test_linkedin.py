@@ -263,19 +263,75 @@ def test_an_interrupted_upload_resumes_from_the_journaled_etags(
         if done == 2 * SMALL_PART:
             sandbox.fail("part", status=500, times=failures)
 
+    one_at_a_time = {"parts_in_flight": "1"}
     with pytest.raises(PlatformError) as raised:
-        publish_once(make_client(), _post(video), _journal(factory, video), break_after_two_parts)
+        publish_once(
+            make_client(options=one_at_a_time), _post(video), _journal(factory, video), break_after_two_parts
+        )
     assert raised.value.kind is ErrorKind.RETRYABLE
     journal = _journal(factory, video)
     assert journal.state == "uploading"
     assert len([etag for etag in _etags(journal) if etag]) == 2
 
-    outcome = publish_once(make_client(), _post(video), journal)
+    outcome = publish_once(make_client(options=one_at_a_time), _post(video), journal)
 
     _assert_one_post_of(sandbox, video, outcome.post.post_id)
     parts = sandbox.uploads[0]["parts"]
     assert len(sandbox.uploads) == 1
     assert _count(sandbox, "part") == 2 + failures + (parts - 2)
+
+
+def test_two_parts_are_in_flight_at_once(
+    video: Path, sandbox: LinkedInSandbox, make_client: ClientFactory, factory: sessionmaker[Session]
+) -> None:
+    sandbox.inject(Fault("part", kind="delay", seconds=0.3, times=2))
+
+    outcome = publish_once(make_client(), _post(video), _journal(factory, video))
+
+    _assert_one_post_of(sandbox, video, outcome.post.post_id)
+    assert sandbox.most_parts_at_once == 2
+    assert sandbox.uploads[0]["hashed_as_parts_arrived"]
+
+
+def test_one_part_in_flight_when_configured(
+    video: Path, sandbox: LinkedInSandbox, make_client: ClientFactory, factory: sessionmaker[Session]
+) -> None:
+    sandbox.inject(Fault("part", kind="delay", seconds=0.1, times=2))
+
+    client = make_client(options={"parts_in_flight": "1"})
+    outcome = publish_once(client, _post(video), _journal(factory, video))
+
+    _assert_one_post_of(sandbox, video, outcome.post.post_id)
+    assert sandbox.most_parts_at_once == 1
+
+
+@pytest.mark.parametrize("setting", ["0", "two", "-1"])
+def test_a_bad_parts_in_flight_setting_is_refused(make_client: ClientFactory, setting: str) -> None:
+    with pytest.raises(PlatformError, match="PARTS_IN_FLIGHT") as raised:
+        make_client(options={"parts_in_flight": setting})
+    assert raised.value.kind is ErrorKind.POLICY
+
+
+def test_a_failed_part_with_two_in_flight_stops_the_upload_and_resumes_only_missing_parts(
+    video: Path, sandbox: LinkedInSandbox, make_client: ClientFactory, factory: sessionmaker[Session]
+) -> None:
+    failures = 5  # the transport's attempts per call
+    sandbox.fail_part(2, status=500, times=failures)
+
+    with pytest.raises(PlatformError) as raised:
+        publish_once(make_client(), _post(video), _journal(factory, video))
+    assert raised.value.kind is ErrorKind.RETRYABLE and "HTTP 500" in str(raised.value)
+    journal = _journal(factory, video)
+    etags = _etags(journal)
+    assert journal.state == "uploading"
+    assert etags[0] and etags[1] and not etags[2]
+    parts = sandbox.uploads[0]["parts"]
+
+    outcome = publish_once(make_client(), _post(video), journal)
+
+    _assert_one_post_of(sandbox, video, outcome.post.post_id)
+    assert len(sandbox.uploads) == 1
+    assert _count(sandbox, "part") == parts + failures  # every part went up once, part 2 after its failures
 
 
 def test_a_finalize_whose_answer_was_lost_is_not_repeated_blindly(
