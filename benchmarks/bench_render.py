@@ -28,6 +28,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pellacia_assets.captions.alignment import TimedWord
+from pellacia_assets.captions.ass import build_ass
 from pellacia_assets.rendering.background import GeneratedBackground
 from pellacia_assets.rendering.compose import RenderSpec, render
 from pellacia_assets.rendering.fonts import find_fonts_dir
@@ -47,24 +49,6 @@ STORY = (
 )
 TITLE = "My neighbor tried to cancel my wedding"
 TITLE_END_S = 3.0
-ASS_HEADER = """[Script Info]
-ScriptType: v4.00+
-PlayResX: 1080
-PlayResY: 1920
-ScaledBorderAndShadow: yes
-
-[V4+ Styles]
-Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, \
-Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, \
-MarginR, MarginV, Encoding
-Style: Title,DejaVu Sans,76,&H00FFFFFF,&H00FFFFFF,&H00000000,&H64000000,-1,0,0,0,100,100,0,0,1,4,2,5,\
-100,100,0,1
-Style: Caption,DejaVu Sans,84,&H00FFFFFF,&H00FFFFFF,&H00000000,&H64000000,-1,0,0,0,100,100,0,0,1,6,2,2,\
-60,60,560,1
-
-[Events]
-Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
-"""
 # A hand-written mesh gradient like (a)'s: seven Gaussian blobs on a 174x312 canvas, sigma 0.3 of its width.
 BLOBS = ((20, 40, 0x3A1C71), (150, 60, 0xD76D77), (90, 160, 0xFFAF7B), (30, 250, 0xD76D77),
          (160, 280, 0x3A1C71), (100, 20, 0xFFAF7B), (60, 120, 0x3A1C71))  # fmt: skip
@@ -79,27 +63,17 @@ class Inputs:
     out_dir: Path
 
 
-def _ts(seconds: float) -> str:
-    centis = round(seconds * 100)
-    return f"{centis // 360000}:{centis // 6000 % 60:02d}:{centis // 100 % 60:02d}.{centis % 100:02d}"
-
-
 def write_captions(path: Path, duration_s: float) -> int:
-    """One event per word in 3-word chunks, the active word yellow and larger, like the real captions."""
+    """The product's own captions (pellacia_assets.captions.ass) over evenly timed story words."""
     words = STORY.split()
     per_word = (duration_s - TITLE_END_S - 0.5) / len(words)
-    lines = [f"Dialogue: 1,{_ts(0)},{_ts(TITLE_END_S)},Title,,0,0,0,,{TITLE}"]
-    for index, _ in enumerate(words):
-        chunk_start = index - index % 3
-        chunk = words[chunk_start : chunk_start + 3]
-        active = index - chunk_start
-        text = " ".join(
-            f"{{\\c&H00FFFF&\\fscx110\\fscy110}}{w}{{\\r}}" if i == active else w for i, w in enumerate(chunk)
-        )
-        start = TITLE_END_S + index * per_word
-        lines.append(f"Dialogue: 0,{_ts(start)},{_ts(start + per_word)},Caption,,0,0,0,,{text}")
-    path.write_text(ASS_HEADER + "\n".join(lines) + "\n", encoding="utf-8")
-    return len(lines)
+    timed = [
+        TimedWord(word, TITLE_END_S + i * per_word, TITLE_END_S + (i + 1) * per_word, matched=True)
+        for i, word in enumerate(words)
+    ]
+    document = build_ass(timed, title=TITLE, title_end_s=TITLE_END_S)
+    path.write_text(document, encoding="utf-8")
+    return document.count("\nDialogue:")
 
 
 def _mesh_geq() -> str:

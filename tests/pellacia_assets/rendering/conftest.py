@@ -10,30 +10,10 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from pellacia_assets.captions.alignment import TimedWord
+from pellacia_assets.captions.ass import build_ass
+
 Frame = npt.NDArray[np.uint8]
-
-ASS_TEMPLATE = """[Script Info]
-ScriptType: v4.00+
-PlayResX: 1080
-PlayResY: 1920
-ScaledBorderAndShadow: yes
-
-[V4+ Styles]
-Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, \
-Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, \
-MarginR, MarginV, Encoding
-Style: Title,DejaVu Sans,76,&H00FFFFFF,&H00FFFFFF,&H00000000,&H64000000,-1,0,0,0,100,100,0,0,1,4,2,5,\
-100,100,0,1
-Style: Caption,DejaVu Sans,84,&H00FFFFFF,&H00FFFFFF,&H00000000,&H64000000,-1,0,0,0,100,100,0,0,1,6,2,2,\
-60,60,560,1
-
-[Events]
-Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
-Dialogue: 1,0:00:00.00,0:00:01.50,Title,,0,0,0,,My neighbour ruined my wedding
-Dialogue: 0,0:00:01.50,0:00:02.50,Caption,,0,0,0,,{\\c&H00FFFF&}She{\\r} said what?
-Dialogue: 0,0:00:02.50,0:00:03.50,Caption,,0,0,0,,She {\\c&H00FFFF&}said{\\r} what?
-Dialogue: 0,0:00:03.50,0:00:05.00,Caption,,0,0,0,,She said {\\c&H00FFFF&}what?{\\r}
-"""
 
 
 def run_ffmpeg(*args: str) -> bytes:
@@ -66,8 +46,16 @@ def speech_wav(media_dir: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def captions_ass(media_dir: Path) -> Path:
+    """The product's own captions: a 1.5 s title card, then "She said what?" word by word."""
+    words = [
+        TimedWord("She", 1.5, 2.5, True),
+        TimedWord("said", 2.5, 3.5, True),
+        TimedWord("what?", 3.5, 5.0, True),
+    ]
     path = media_dir / "captions.ass"
-    path.write_text(ASS_TEMPLATE, encoding="utf-8")
+    path.write_text(
+        build_ass(words, title="My neighbour ruined my wedding", title_end_s=1.5), encoding="utf-8"
+    )
     return path
 
 
