@@ -1,14 +1,17 @@
 """Shared fixtures: an isolated PELLACIA_HOME, and a fresh PostgreSQL database when a test needs one.
 
-PostgreSQL: the server at 127.0.0.1:5432 (trust auth) when it answers; otherwise a throwaway server from
-Debian's postgresql package, started by pytest-postgresql.
+PostgreSQL: the server at 127.0.0.1:5432 (trust auth) when it answers (PELLACIA_TEST_POSTGRES=host:port
+names another); otherwise a throwaway server from Debian's postgresql package, started by pytest-postgresql,
+or, as root (initdb refuses to run as root), by the same binaries run as the `postgres` user.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,7 +25,8 @@ from pytest_postgresql import factories
 from sandbox.platforms import SandboxSuite, platform_sandboxes
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
-LOCAL_POSTGRES = ("127.0.0.1", 5432)
+_HOST, _, _PORT = os.environ.get("PELLACIA_TEST_POSTGRES", "127.0.0.1:5432").partition(":")
+LOCAL_POSTGRES = (_HOST, int(_PORT))
 
 
 def _local_postgres_answers() -> bool:
@@ -45,9 +49,40 @@ postgresql_proc = factories.postgresql_proc(executable=_pg_ctl())
 def postgres_server(request: pytest.FixtureRequest) -> str:
     """A server URL without a database name: `postgresql://user@host:port`."""
     if _local_postgres_answers():
-        return "postgresql://postgres@127.0.0.1:5432"
+        return f"postgresql://postgres@{LOCAL_POSTGRES[0]}:{LOCAL_POSTGRES[1]}"
+    if os.geteuid() == 0:
+        url: str = request.getfixturevalue("postgres_run_as_postgres_user")
+        return url
     executor = request.getfixturevalue("postgresql_proc")
     return f"postgresql://{executor.user}@{executor.host}:{executor.port}"
+
+
+@pytest.fixture(scope="session")
+def postgres_run_as_postgres_user() -> Iterator[str]:
+    """Debian's initdb and pg_ctl as the `postgres` user, in a world-traversable temporary folder."""
+    binaries = Path(_pg_ctl()).parent
+    folder = Path(tempfile.mkdtemp(prefix="pellacia-pg-"))
+    folder.chmod(0o755)
+    data = folder / "data"
+    data.mkdir()
+    shutil.chown(data, "postgres", "postgres")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    def as_postgres(*command: str) -> None:
+        subprocess.run(["runuser", "-u", "postgres", "--", *command], check=True, capture_output=True)
+
+    as_postgres(str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres")
+    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1"
+    as_postgres(
+        str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(data / "log"), "-w", "start"
+    )
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}"
+    finally:
+        as_postgres(str(binaries / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
