@@ -1,4 +1,4 @@
-"""Real speech (espeak-ng, sox silence) and real Whisper models shared by the caption tests."""
+"""Real speech (espeak-ng), ffmpeg silence and real Whisper models shared by the caption tests."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def speak(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
 @pytest.fixture(scope="session")
 def silence_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("silence") / "silence.wav"
-    subprocess.run(["sox", "-n", "-r", "16000", "-c", "1", str(path), "trim", "0", "5"], check=True)
+    silence = ["-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "5"]
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *silence, str(path)], check=True)
     return path
 
 
