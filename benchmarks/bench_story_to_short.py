@@ -45,7 +45,7 @@ def main() -> None:
         from pellacia_assets.definitions import defs
         from pellacia_assets.instance import prepare_dagster_home
         from pellacia_assets.settings import Settings
-        from resources.tts import TTSResource
+        from resources.tts.resource import TTSResource
 
         settings = Settings.from_env()
         prepare_dagster_home(settings)

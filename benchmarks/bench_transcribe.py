@@ -68,7 +68,7 @@ def _measure(
     config: str, audio: Path, models_dir: Path, runs: int, threads: int, beam_size: int
 ) -> Measurement:
     from pellacia_assets.captions.alignment import align
-    from resources.transcriber import make_transcriber
+    from resources.transcriber.registry import make_transcriber
 
     backend, model = config.split(":", 1)
     started = time.perf_counter()

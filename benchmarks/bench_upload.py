@@ -47,13 +47,13 @@ from typing import TYPE_CHECKING, Any
 
 from pellacia_assets.rendering.probe import probe
 from pellacia_assets.stories.loading import SourceRecord
-from resources.database import open_database
-from resources.database.engine import transaction
+from resources.database.engine import open_database, transaction
 from resources.database.ledger import LedgerTarget, open_entry
 from resources.database.stories import save_source
+from resources.platforms import PLATFORMS
 from resources.platforms.base import PlatformClient, VideoPost, sha256_of
-from resources.platforms.config import DEFAULT_URLS, PLATFORMS, PlatformSettings
-from resources.platforms.credential_store import EnvironmentOnlyStore
+from resources.platforms.config import DEFAULT_URLS, PlatformSettings
+from resources.platforms.credentials import EnvironmentOnlyStore
 from resources.platforms.facebook import FacebookClient
 from resources.platforms.instagram import InstagramClient
 from resources.platforms.linkedin import LinkedInClient

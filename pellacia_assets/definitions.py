@@ -16,21 +16,22 @@ from pellacia_assets.assets.video import video
 from pellacia_assets.assets.voiceover import voiceover
 from pellacia_assets.jobs import production_job, publishing_job
 from pellacia_assets.settings import Settings
-from resources.database import DatabaseResource
-from resources.llm import LLMResource
-from resources.media_store import MediaStoreResource
-from resources.platforms.config import PLATFORMS
-from resources.platforms.registry import platform_resource
-from resources.renderer import RendererResource
-from resources.script_writer import ScriptWriterResource
-from resources.transcriber import TranscriberResource
-from resources.tts import TTSResource
+from resources.database.resource import DatabaseResource
+from resources.llm.resource import LLMResource
+from resources.media_store.resource import MediaStoreResource
+from resources.platforms import PLATFORMS
+from resources.platforms.resource import platform_resource
+from resources.renderer.resource import RendererResource
+from resources.script_writer.resource import ScriptWriterResource
+from resources.transcriber.resource import TranscriberResource
+from resources.tts.resource import TTSResource
 
 
 def build_resources(settings: Settings) -> dict[str, Any]:
     """Resources configured from the environment, so the UI shows the values a run will use."""
+    database = DatabaseResource(url=settings.database_url)
     return {
-        "database": DatabaseResource(url=settings.database_url),
+        "database": database,
         "media": MediaStoreResource(root=str(settings.media_dir)),
         "tts": TTSResource(
             engine=settings.tts_engine, voice=settings.tts_voice, cache_dir=str(settings.cache_dir)
@@ -58,7 +59,7 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             preset=settings.render_preset,
             crf=settings.render_crf,
         ),
-        **{platform: platform_resource(platform, settings.database_url) for platform in PLATFORMS},
+        **{platform: platform_resource(platform, database) for platform in PLATFORMS},
     }
 
 

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from pellacia_assets.assets.posts import post_asset_name
-from resources.platforms.config import PLATFORMS
+from resources.platforms import PLATFORMS
 
 PRODUCTION_ASSETS = ["story", "script", "voiceover", "captions", "video"]
 

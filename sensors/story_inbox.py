@@ -14,7 +14,7 @@ from pellacia_assets.jobs import production_job
 from pellacia_assets.partitions import story_partitions
 from pellacia_assets.settings import Settings
 from pellacia_assets.stories.loading import StoryError, read_story_file
-from resources.database import DatabaseResource
+from resources.database.resource import DatabaseResource
 from resources.database.stories import save_source
 
 STORY_SUFFIXES = (".txt", ".md", ".markdown", ".json")

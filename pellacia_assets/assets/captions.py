@@ -14,8 +14,8 @@ from pellacia_assets.captions.ass import build_ass
 from pellacia_assets.partitions import story_partitions
 from pellacia_assets.quality import MAX_CAPTION_WER, alignment_problems
 from pellacia_assets.stories.model import Story
-from resources.media_store import MediaStoreResource
-from resources.transcriber import TranscriberResource
+from resources.media_store.resource import MediaStoreResource
+from resources.transcriber.resource import TranscriberResource
 
 ALIGNMENT_CHECK = "caption_alignment"
 MANIFEST = "captions.json"

@@ -11,10 +11,9 @@ from pellacia_assets.assets.script import load_script
 from pellacia_assets.assets.video import part_video_name
 from pellacia_assets.partitions import story_partitions
 from pellacia_assets.publishing import publish_story
-from resources.database import DatabaseResource, open_database
 from resources.database.ledger import DuplicateVideoError
-from resources.media_store import MediaStoreResource
-from resources.platforms.config import PLATFORMS
+from resources.media_store.resource import MediaStoreResource
+from resources.platforms import PLATFORMS
 from resources.platforms.errors import PlatformError
 from resources.platforms.resource import PlatformResource
 
@@ -34,7 +33,7 @@ def _post_asset(platform: str) -> dg.AssetsDefinition:
         kinds={"api"},
         owners=["team:distribution"],
         pool=f"{platform}_api",
-        required_resource_keys={"database", "media", platform},
+        required_resource_keys={"media", platform},
         retry_policy=dg.RetryPolicy(
             max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
         ),
@@ -43,7 +42,6 @@ def _post_asset(platform: str) -> dg.AssetsDefinition:
     def post(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         key = context.partition_key
         media: MediaStoreResource = context.resources.media
-        database: DatabaseResource = context.resources.database
         resource: PlatformResource = getattr(context.resources, platform)
         store = media.get_store()
         written = load_script(media, key)
@@ -51,7 +49,7 @@ def _post_asset(platform: str) -> dg.AssetsDefinition:
         try:
             published = publish_story(
                 client,
-                open_database(database.url, database.schema_name),
+                resource.database.session_factory(),
                 written,
                 lambda number: store.require(key, "video", part_video_name(number)),
                 context.log.info,

@@ -8,9 +8,9 @@ from pellacia_assets.quality import script_problems
 from pellacia_assets.scripting.errors import ScriptError
 from pellacia_assets.scripting.model import Script
 from pellacia_assets.stories.model import Story
-from resources.media_store import MediaStoreResource
-from resources.script_writer import ScriptWriterResource
-from resources.tts import TTSResource
+from resources.media_store.resource import MediaStoreResource
+from resources.script_writer.resource import ScriptWriterResource
+from resources.tts.resource import TTSResource
 
 SCRIPT_CHECK = "script_ready"
 

@@ -5,11 +5,11 @@ import dagster as dg
 from pellacia_assets.partitions import story_partitions
 from pellacia_assets.stories.loading import StoryError
 from pellacia_assets.stories.normalise import normalise
-from resources.database import DatabaseResource
+from resources.database.resource import DatabaseResource
 from resources.database.stories import load_source, set_status
-from resources.media_store import MediaStoreResource
-from resources.script_writer import ScriptWriterResource
-from resources.tts import TTSResource
+from resources.media_store.resource import MediaStoreResource
+from resources.script_writer.resource import ScriptWriterResource
+from resources.tts.resource import TTSResource
 
 
 @dg.asset(

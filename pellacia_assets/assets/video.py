@@ -14,8 +14,8 @@ from pellacia_assets.partitions import story_partitions
 from pellacia_assets.quality import VideoSpec, video_problems
 from pellacia_assets.rendering.compose import render
 from pellacia_assets.rendering.poster import extract_poster
-from resources.media_store import MediaStoreResource
-from resources.renderer import RendererResource
+from resources.media_store.resource import MediaStoreResource
+from resources.renderer.resource import RendererResource
 
 VIDEO_CHECK = "video_format"
 MANIFEST = "video.json"

@@ -14,8 +14,8 @@ from pellacia_assets.assets.script import load_script
 from pellacia_assets.audio.voiceover import VoiceoverTrack, render_voiceover
 from pellacia_assets.partitions import story_partitions
 from pellacia_assets.quality import loudness_problems, part_length_problems
-from resources.media_store import MediaStoreResource
-from resources.tts import TTSResource
+from resources.media_store.resource import MediaStoreResource
+from resources.tts.resource import TTSResource
 
 LOUDNESS_CHECK = "voiceover_loudness"
 LENGTH_CHECK = "voiceover_part_length"

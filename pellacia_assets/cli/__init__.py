@@ -95,13 +95,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _operator_errors() -> tuple[type[Exception], ...]:
     """Failures whose message is the whole story for the operator: printed as one line, exit status 2."""
-    from resources.database.crypto import CredentialKeyError
+    from pellacia_assets.rendering.errors import MediaError
     from resources.database.engine import DatabaseError
     from resources.database.ledger import DuplicateVideoError
+    from resources.platforms import UnknownPlatformError
+    from resources.platforms.credentials import CredentialKeyError
     from resources.platforms.errors import PlatformError
     from resources.tts.base import TTSError
 
-    return (StoryError, CredentialKeyError, DatabaseError, DuplicateVideoError, PlatformError, TTSError)
+    return (
+        StoryError,
+        MediaError,
+        UnknownPlatformError,
+        CredentialKeyError,
+        DatabaseError,
+        DuplicateVideoError,
+        PlatformError,
+        TTSError,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pellacia_assets.cli.production import JobOutcome, add_story, prepare, produce, run_job, video_files
 from pellacia_assets.settings import Settings
-from resources.platforms.config import PLATFORMS
+from resources.platforms import PLATFORMS
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "stories" / "samples"
 SANDBOX_ACCOUNT = "sandbox"
@@ -37,8 +37,8 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 def _use_sandbox(settings: Settings, env: dict[str, str]) -> None:
     """Point every platform at its sandbox under the account 'sandbox', with fresh tokens."""
-    from resources.database import open_database
-    from resources.platforms.credential_store import DatabaseCredentialStore
+    from resources.database.engine import open_database
+    from resources.platforms.credentials import DatabaseCredentialStore
 
     os.environ.update(env)
     for platform in PLATFORMS:
@@ -62,7 +62,7 @@ def _demo_key(path: Path) -> str:
 
 
 def _summary(settings: Settings, produced: list[JobOutcome], published: list[JobOutcome]) -> None:
-    from resources.database import open_database
+    from resources.database.engine import open_database
     from resources.database.ledger import entries_for
 
     factory = open_database(settings.database_url)

@@ -15,16 +15,17 @@ from urllib.parse import parse_qs, urlsplit
 from pellacia_assets.settings import Settings
 
 if TYPE_CHECKING:
-    from resources.platforms.tokens import TokenSet
+    from resources.platforms.credentials import TokenSet
 
 
 def cmd_upload(settings: Settings, args: argparse.Namespace) -> int:
-    from pellacia_assets.uploads import parse_platforms, upload
+    from pellacia_assets.publishing import publish_file
+    from resources.platforms import parse_platforms
 
     platforms = parse_platforms(args.platform or args.platforms or "")
     hashtags = [tag for tag in (args.hashtags or "").split() if tag]
     log: Callable[[str], None] = (lambda line: print(line, file=sys.stderr)) if args.json else print
-    results = upload(
+    results = publish_file(
         settings.database_url, platforms, Path(args.file), args.title, args.description or "", hashtags,
         args.allow_duplicate, log,
     )  # fmt: skip
@@ -38,11 +39,11 @@ def cmd_upload(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_analytics_fetch(settings: Settings, args: argparse.Namespace) -> int:
-    from pellacia_assets.uploads import parse_platforms
-    from resources.platforms.registry import platform_client
+    from resources.platforms import platform_named
+    from resources.platforms.clients import client_from_env
 
-    [platform] = parse_platforms(args.platform)
-    metrics = platform_client(platform, settings.database_url).metrics(args.post_id)
+    platform = platform_named(args.platform)
+    metrics = client_from_env(platform, settings.database_url).metrics(args.post_id)
     fields = asdict(metrics)
     extra = fields.pop("extra")
     report: dict[str, Any] = {
@@ -60,14 +61,13 @@ def cmd_analytics_fetch(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_auth(settings: Settings, args: argparse.Namespace) -> int:
     """Store an account's tokens encrypted: from the consent flow, or as JSON on standard input."""
-    from pellacia_assets.uploads import parse_platforms
-    from resources.database import open_database
-    from resources.database.crypto import load_key
+    from resources.database.engine import open_database
+    from resources.platforms import platform_named
     from resources.platforms.config import PlatformSettings
-    from resources.platforms.credential_store import DatabaseCredentialStore
+    from resources.platforms.credentials import DatabaseCredentialStore, load_key
     from resources.platforms.oauth import authorise
 
-    [platform] = parse_platforms(args.platform)
+    platform = platform_named(args.platform)
     load_key()
     platform_settings = PlatformSettings.from_env(platform)
     if args.token_stdin:
@@ -82,8 +82,8 @@ def cmd_auth(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _tokens_from_stdin(platform: str) -> TokenSet:
+    from resources.platforms.credentials import TokenSet
     from resources.platforms.errors import ErrorKind, PlatformError
-    from resources.platforms.tokens import TokenSet
 
     try:
         given = json.loads(sys.stdin.read())

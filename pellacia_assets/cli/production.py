@@ -34,10 +34,9 @@ def add_story(settings: Settings, path: Path, key: str | None = None) -> str:
     import dagster as dg
 
     from pellacia_assets.stories.normalise import normalise
-    from resources.database import open_database
-    from resources.database.engine import transaction
+    from resources.database.engine import open_database, transaction
     from resources.database.stories import save_source
-    from resources.tts import make_engine
+    from resources.tts.registry import make_engine
 
     record = read_story_file(path, key)
     engine = make_engine(settings.tts_engine, settings.tts_voice)
@@ -117,8 +116,7 @@ def cmd_story_add(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_story_list(settings: Settings, _args: argparse.Namespace) -> int:
-    from resources.database import open_database
-    from resources.database.engine import transaction
+    from resources.database.engine import open_database, transaction
     from resources.database.stories import list_stories
 
     with transaction(open_database(settings.database_url)) as session:

@@ -12,7 +12,7 @@ from pellacia_assets.scripting.parts import split_into_parts
 from pellacia_assets.scripting.platform_copy import copy_for
 from pellacia_assets.scripting.speech_text import plain_text, to_speech, words
 from pellacia_assets.stories.model import Story
-from resources.platforms.limits import PLATFORMS
+from resources.platforms import PLATFORMS
 
 
 def assemble_script(

@@ -15,7 +15,7 @@ from pellacia_assets.scripting.errors import ScriptWriterError
 from pellacia_assets.scripting.model import Script
 from pellacia_assets.scripting.parts import DEFAULT_MAX_PART_SECONDS
 from pellacia_assets.stories.model import Story
-from resources.llm import ChatCompletionsClient, ChatMessage, LLMError
+from resources.llm.client import ChatCompletionsClient, ChatMessage, LLMError
 
 SYSTEM_PROMPT = """\
 You write narration scripts for vertical short videos (YouTube Shorts, TikTok, Reels).

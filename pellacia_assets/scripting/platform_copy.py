@@ -14,7 +14,8 @@ from functools import partial
 from pellacia_assets.scripting.errors import PlatformCopyError
 from pellacia_assets.scripting.model import PlatformCopy
 from pellacia_assets.scripting.speech_text import plain_text
-from resources.platforms.limits import Platform, caption_length, limits_for, measure, validate_copy
+from resources.platforms import Platform
+from resources.platforms.limits import caption_length, limits_for, measure, validate_copy
 
 ELLIPSIS = "…"
 RECORD_TITLE_MAX = 100  # for platforms whose post has no title field: the title is only our own label

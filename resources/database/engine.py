@@ -7,6 +7,7 @@ selected through the connection's search_path so the models and migrations stay 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +19,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+_lock = threading.Lock()
+_engines: dict[tuple[str, str], tuple[Engine, sessionmaker[Session]]] = {}
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 DEFAULT_SCHEMA = "pellacia"
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -79,3 +82,15 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: committed when the block ends, rolled back when it raises."""
     with factory() as session, session.begin():
         yield session
+
+
+def open_database(url: str, schema: str = DEFAULT_SCHEMA) -> sessionmaker[Session]:
+    """The session factory for `url`, creating and migrating the database the first time in a process."""
+    with _lock:
+        cached = _engines.get((url, schema))
+        if cached is None:
+            engine = make_engine(url, schema)
+            migrate(engine)
+            cached = (engine, session_factory(engine))
+            _engines[(url, schema)] = cached
+        return cached[1]

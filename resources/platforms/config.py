@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-PLATFORMS = ("youtube", "tiktok", "instagram", "facebook", "x", "linkedin")
+from resources.platforms import platform_named
+
 ACCOUNT_IDS = {
     "instagram": "PELLACIA_INSTAGRAM_USER_ID",
     "facebook": "PELLACIA_FACEBOOK_PAGE_ID",
@@ -59,8 +60,7 @@ class PlatformSettings:
 
     @classmethod
     def from_env(cls, platform: str) -> PlatformSettings:
-        if platform not in PLATFORMS:
-            raise ValueError(f"unknown platform {platform!r}; choose from {', '.join(PLATFORMS)}")
+        platform = platform_named(platform)
         prefix = f"PELLACIA_{platform.upper()}_"
         urls = {
             kind: _env(f"{prefix}{kind.upper()}_URL") or url for kind, url in DEFAULT_URLS[platform].items()

@@ -26,12 +26,11 @@ from pellacia_assets.rendering.errors import MediaError
 from pellacia_assets.rendering.probe import MediaInfo, probe
 from resources.platforms.base import Journal, PostMetrics, Progress, PublishedPost, VideoPost
 from resources.platforms.config import PlatformSettings
+from resources.platforms.credentials import CredentialStore, Refresher, TokenSet
 from resources.platforms.errors import ErrorKind, PlatformError
 from resources.platforms.graph import account_tokens, classify_graph, graph_path, oauth_header
 from resources.platforms.http import Classifier, PlatformHttp, RetryPolicy, file_chunks
 from resources.platforms.limits import validate_copy
-from resources.platforms.resource import PlatformResource
-from resources.platforms.tokens import CredentialStore, Refresher, TokenSet
 from resources.platforms.video_limits import MB, VIDEO_LIMITS, video_problems
 
 PLATFORM = "facebook"
@@ -531,12 +530,3 @@ def _count(value: Any) -> int:
 
 def _lower_keys(value: Any) -> dict[str, Any]:
     return {str(key).lower(): item for key, item in value.items()} if isinstance(value, dict) else {}
-
-
-class FacebookResource(PlatformResource):
-    """The Facebook Page account as a Dagster resource."""
-
-    platform: str = PLATFORM
-
-    def build_client(self, settings: PlatformSettings, store: CredentialStore) -> FacebookClient:
-        return FacebookClient(settings, store)

@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 
 from resources.platforms.config import PlatformSettings
+from resources.platforms.credentials import AccountTokens, CredentialStore, Refresher, TokenSet
 from resources.platforms.errors import ErrorKind, PlatformError, redact
 from resources.platforms.http import Classifier, PlatformHttp, wait_hint
-from resources.platforms.tokens import AccountTokens, CredentialStore, Refresher, TokenSet
 
 GRAPH_VERSION = "v25.0"
 DAILY_CAP_WINDOW_S = 24 * 3600.0  # publishing caps are counted over a rolling 24 h (spec 4.5, 5.2)

@@ -18,14 +18,13 @@ from typing import Any
 
 from pellacia_assets.rendering.errors import MediaError
 from pellacia_assets.rendering.probe import MediaInfo, probe
-from resources.platforms.base import Journal, PlatformClient, PostMetrics, Progress, PublishedPost, VideoPost
+from resources.platforms.base import Journal, PostMetrics, Progress, PublishedPost, VideoPost
 from resources.platforms.config import PlatformSettings
+from resources.platforms.credentials import CredentialStore
 from resources.platforms.errors import ErrorKind, PlatformError
 from resources.platforms.graph import account_tokens, classify_graph, graph_path, oauth_header
 from resources.platforms.http import BLOCK_SIZE, PlatformHttp, RetryPolicy, file_chunks
 from resources.platforms.limits import validate_copy
-from resources.platforms.resource import PlatformResource
-from resources.platforms.tokens import CredentialStore
 from resources.platforms.video_limits import video_problems
 
 PLATFORM = "instagram"
@@ -390,12 +389,3 @@ def _reporting(
                 progress(sent, total)
 
     return read
-
-
-class InstagramResource(PlatformResource):
-    """The Instagram account as a Dagster resource (Reels via Facebook Login)."""
-
-    platform: str = PLATFORM
-
-    def build_client(self, settings: PlatformSettings, store: CredentialStore) -> PlatformClient:
-        return InstagramClient(settings, store)

@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-Platform = Literal["youtube", "tiktok", "instagram", "facebook", "x", "linkedin"]
-PLATFORMS: tuple[Platform, ...] = ("youtube", "tiktok", "instagram", "facebook", "x", "linkedin")
+from resources.platforms import PLATFORMS, Platform, UnknownPlatformError
 
 LengthUnit = Literal["characters", "bytes", "utf16", "weighted"]
 _UNIT_NAMES: dict[LengthUnit, str] = {
@@ -25,10 +24,6 @@ _UNIT_NAMES: dict[LengthUnit, str] = {
     "utf16": "UTF-16 code units",
     "weighted": "weighted characters",
 }
-
-
-class UnknownPlatformError(ValueError):
-    """A platform name that is not one of PLATFORMS."""
 
 
 @dataclass(frozen=True)

@@ -26,11 +26,10 @@ from pellacia_assets.rendering.errors import MediaError
 from pellacia_assets.rendering.probe import probe
 from resources.platforms.base import Journal, PostMetrics, Progress, PublishedPost, VideoPost
 from resources.platforms.config import PlatformSettings
+from resources.platforms.credentials import AccountTokens, CredentialStore, TokenSet
 from resources.platforms.errors import AmbiguousOutcomeError, ErrorKind, PlatformError
 from resources.platforms.http import BLOCK_SIZE, PlatformHttp, file_chunks, wait_hint
 from resources.platforms.limits import escape_little_text, validate_copy
-from resources.platforms.resource import PlatformResource
-from resources.platforms.tokens import AccountTokens, CredentialStore, TokenSet
 from resources.platforms.video_limits import video_problems
 
 PLATFORM = "linkedin"
@@ -659,12 +658,3 @@ def _journaled_etags(journal: Journal, count: int) -> list[str | None]:
     stored = json.loads(journal.get("part_etags") or "[]")
     etags: list[str | None] = [str(etag) if etag else None for etag in stored][:count]
     return etags + [None] * (count - len(etags))
-
-
-class LinkedInResource(PlatformResource):
-    """A LinkedIn author (organization page or member) as a Dagster resource."""
-
-    platform: str = PLATFORM
-
-    def build_client(self, settings: PlatformSettings, store: CredentialStore) -> LinkedInClient:
-        return LinkedInClient(settings, store)

@@ -24,11 +24,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 from resources.platforms.config import PlatformSettings
+from resources.platforms.credentials import TokenSet
 from resources.platforms.errors import ErrorKind, PlatformError, redact
 from resources.platforms.facebook import page_token_refresher
 from resources.platforms.graph import classify_graph, token_refresher
 from resources.platforms.http import PlatformHttp
-from resources.platforms.tokens import TokenSet
 
 CALLBACK_PATH = "/callback"
 TOKEN_TIMEOUT_S = 30.0

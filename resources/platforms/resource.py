@@ -1,26 +1,26 @@
-"""The Dagster side of a platform client: configuration shown in the UI, secrets only through EnvVar."""
+"""The Dagster side of the platform clients: configuration shown in the UI, secrets only through EnvVar."""
 
 from __future__ import annotations
 
 import os
-from abc import abstractmethod
 from typing import Any
 
 import dagster as dg
 
-from resources.database import open_database
-from resources.database.crypto import SECRET_KEY_VARIABLE
+from resources.database.resource import DatabaseResource
+from resources.platforms import Platform, platform_named
 from resources.platforms.base import PlatformClient
+from resources.platforms.clients import build_client, credential_store
 from resources.platforms.config import PlatformSettings
-from resources.platforms.credential_store import DatabaseCredentialStore, EnvironmentOnlyStore
-from resources.platforms.tokens import CredentialStore
+
+SECRET_FIELDS = ("access_token", "refresh_token", "client_secret")
 
 
 class PlatformResource(dg.ConfigurableResource):  # type: ignore[type-arg]
-    """One platform account; subclasses say how to build their client from settings and a token store."""
+    """One platform account; the subclasses only name their platform (one resource key per platform)."""
 
     platform: str
-    database_url: str
+    database: DatabaseResource
     urls: dict[str, str]
     account: str = "default"
     account_id: str | None = None
@@ -31,29 +31,25 @@ class PlatformResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     options: dict[str, str] = {}  # noqa: RUF012 - pydantic copies field defaults
 
     @classmethod
-    def from_environment(cls, database_url: str, deferred_secrets: bool = True) -> PlatformResource:
-        """Settings from PELLACIA_<PLATFORM>_*; in Dagster, secrets stay EnvVar references (never shown).
-
-        Outside Dagster (the CLI) `deferred_secrets=False` reads their values directly.
-        """
+    def from_environment(cls, database: DatabaseResource) -> PlatformResource:
+        """Settings from PELLACIA_<PLATFORM>_*; secrets stay EnvVar references, never shown in the UI."""
         platform = str(cls.model_fields["platform"].default)
         settings = PlatformSettings.from_env(platform)
         prefix = f"PELLACIA_{platform.upper()}_"
         secrets: dict[str, Any] = {
-            field: dg.EnvVar(variable) if deferred_secrets else os.environ[variable].strip()
-            for field in ("access_token", "refresh_token", "client_secret")
+            field: dg.EnvVar(variable)
+            for field in SECRET_FIELDS
             if os.environ.get(variable := f"{prefix}{field.upper()}", "").strip()
         }
-        fields: dict[str, Any] = {
-            "database_url": database_url,
-            "urls": settings.urls,
-            "account": settings.account,
-            "account_id": settings.account_id,
-            "client_id": settings.client_id,
-            "options": settings.options,
+        return cls(
+            database=database,
+            urls=settings.urls,
+            account=settings.account,
+            account_id=settings.account_id,
+            client_id=settings.client_id,
+            options=settings.options,
             **secrets,
-        }
-        return cls(**fields)
+        )
 
     def settings(self) -> PlatformSettings:
         return PlatformSettings(
@@ -68,14 +64,58 @@ class PlatformResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             options=dict(self.options),
         )
 
-    def credential_store(self) -> CredentialStore:
-        if not os.environ.get(SECRET_KEY_VARIABLE, "").strip():
-            return EnvironmentOnlyStore()
-        return DatabaseCredentialStore(open_database(self.database_url))
-
     def get_client(self) -> PlatformClient:
-        return self.build_client(self.settings(), self.credential_store())
+        """The platform's client (see resources/platforms/<platform>.py), usable outside Dagster too."""
+        store = credential_store(self.database.url, self.database.schema_name)
+        return build_client(self.settings(), store)
 
-    @abstractmethod
-    def build_client(self, settings: PlatformSettings, store: CredentialStore) -> PlatformClient:
-        """The platform's client, usable on its own outside Dagster too."""
+
+class YouTubeResource(PlatformResource):
+    """The YouTube channel (PELLACIA_YOUTUBE_*)."""
+
+    platform: str = "youtube"
+
+
+class TikTokResource(PlatformResource):
+    """The TikTok account (PELLACIA_TIKTOK_*)."""
+
+    platform: str = "tiktok"
+
+
+class InstagramResource(PlatformResource):
+    """The Instagram professional account, Reels via Facebook Login (PELLACIA_INSTAGRAM_*)."""
+
+    platform: str = "instagram"
+
+
+class FacebookResource(PlatformResource):
+    """The Facebook Page (PELLACIA_FACEBOOK_*)."""
+
+    platform: str = "facebook"
+
+
+class XResource(PlatformResource):
+    """The X account (PELLACIA_X_*); options: username (for post URLs), chunk_size (bytes per segment)."""
+
+    platform: str = "x"
+
+
+class LinkedInResource(PlatformResource):
+    """The LinkedIn author, organization page or member (PELLACIA_LINKEDIN_*)."""
+
+    platform: str = "linkedin"
+
+
+RESOURCE_CLASSES: dict[Platform, type[PlatformResource]] = {
+    "youtube": YouTubeResource,
+    "tiktok": TikTokResource,
+    "instagram": InstagramResource,
+    "facebook": FacebookResource,
+    "x": XResource,
+    "linkedin": LinkedInResource,
+}
+
+
+def platform_resource(platform: str, database: DatabaseResource) -> PlatformResource:
+    """The Dagster resource for `platform`, configured from PELLACIA_<PLATFORM>_* variables."""
+    return RESOURCE_CLASSES[platform_named(platform)].from_environment(database)

@@ -25,11 +25,10 @@ from pellacia_assets.rendering.errors import MediaError
 from pellacia_assets.rendering.probe import MediaInfo, probe
 from resources.platforms.base import Journal, PostMetrics, Progress, PublishedPost, VideoPost
 from resources.platforms.config import PlatformSettings
+from resources.platforms.credentials import AccountTokens, CredentialStore, TokenSet
 from resources.platforms.errors import ErrorKind, PlatformError
 from resources.platforms.http import PlatformHttp, file_chunks, wait_hint
 from resources.platforms.limits import validate_copy
-from resources.platforms.resource import PlatformResource
-from resources.platforms.tokens import AccountTokens, CredentialStore, TokenSet
 from resources.platforms.video_limits import video_problems
 
 PLATFORM = "tiktok"
@@ -647,12 +646,3 @@ class TikTokClient:
             shares=int(video.get("share_count") or 0),
             extra={key: video[key] for key in ("title", "create_time", "duration") if key in video},
         )
-
-
-class TikTokResource(PlatformResource):
-    """The TikTok account as a Dagster resource."""
-
-    platform: str = PLATFORM
-
-    def build_client(self, settings: PlatformSettings, store: CredentialStore) -> TikTokClient:
-        return TikTokClient(settings, store)

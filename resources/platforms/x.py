@@ -24,11 +24,10 @@ from pellacia_assets.rendering.errors import MediaError
 from pellacia_assets.rendering.probe import MediaInfo, probe
 from resources.platforms.base import Journal, PostMetrics, Progress, PublishedPost, VideoPost
 from resources.platforms.config import PlatformSettings
+from resources.platforms.credentials import AccountTokens, CredentialStore, TokenSet
 from resources.platforms.errors import ErrorKind, PlatformError
 from resources.platforms.http import PlatformHttp, file_chunks, wait_hint
 from resources.platforms.limits import validate_copy
-from resources.platforms.resource import PlatformResource
-from resources.platforms.tokens import AccountTokens, CredentialStore, TokenSet
 from resources.platforms.video_limits import video_problems
 
 PLATFORM = "x"
@@ -148,8 +147,16 @@ class XClient:
         sleep: Callable[[float], None] = time.sleep,
         poll_interval_s: float = 5.0,
         max_polls: int = 120,
-        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        chunk_size: int | None = None,
     ) -> None:
+        """`chunk_size` defaults to PELLACIA_X_CHUNK_SIZE (settings option `chunk_size`), else 4 MiB."""
+        if chunk_size is None:
+            raw = settings.options.get("chunk_size", str(DEFAULT_CHUNK_SIZE))
+            if not raw.isdigit() or int(raw) == 0:
+                raise ValueError(
+                    f"PELLACIA_X_CHUNK_SIZE must be a positive whole number of bytes, not {raw!r}"
+                )
+            chunk_size = int(raw)
         if chunk_size <= 0:
             raise ValueError(f"chunk_size must be a positive number of bytes, not {chunk_size}")
         self.settings = settings
@@ -557,15 +564,3 @@ def _where(response: httpx.Response) -> str:
         return f"{response.request.method} {response.request.url.path}"
     except RuntimeError:
         return "X API"
-
-
-class XResource(PlatformResource):
-    """An X account (PELLACIA_X_*); options: username (for post URLs), chunk_size (bytes per segment)."""
-
-    platform: str = "x"
-
-    def build_client(self, settings: PlatformSettings, store: CredentialStore) -> XClient:
-        raw = settings.options.get("chunk_size", str(DEFAULT_CHUNK_SIZE))
-        if not raw.isdigit() or int(raw) == 0:
-            raise ValueError(f"PELLACIA_X_CHUNK_SIZE must be a positive whole number of bytes, not {raw!r}")
-        return XClient(settings, store, chunk_size=int(raw))

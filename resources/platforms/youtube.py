@@ -40,11 +40,10 @@ from pellacia_assets.rendering.errors import MediaError
 from pellacia_assets.rendering.probe import probe
 from resources.platforms.base import Journal, PostMetrics, Progress, PublishedPost, VideoPost
 from resources.platforms.config import PlatformSettings
+from resources.platforms.credentials import AccountTokens, CredentialStore, TokenSet
 from resources.platforms.errors import AmbiguousOutcomeError, ErrorKind, PlatformError, redact
 from resources.platforms.http import PlatformHttp, RetryPolicy, TokenProvider, wait_hint
 from resources.platforms.limits import validate_copy
-from resources.platforms.resource import PlatformResource
-from resources.platforms.tokens import AccountTokens, CredentialStore, TokenSet
 from resources.platforms.video_limits import video_problems
 
 PLATFORM = "youtube"
@@ -670,12 +669,3 @@ class YouTubeClient:
                 extra=values,
             )
         return days
-
-
-class YouTubeResource(PlatformResource):
-    """The YouTube channel as a Dagster resource (PELLACIA_YOUTUBE_* settings)."""
-
-    platform: str = PLATFORM
-
-    def build_client(self, settings: PlatformSettings, store: CredentialStore) -> YouTubeClient:
-        return YouTubeClient(settings, store)

@@ -12,8 +12,7 @@ import pytest
 
 from pellacia_assets.cli import main
 from pellacia_assets.settings import Settings
-from resources.database import open_database
-from resources.database.engine import transaction
+from resources.database.engine import open_database, transaction
 from resources.database.stories import list_stories
 
 PELLACIA_DIST = Path(sys.executable).parent / "pellacia-dist"

@@ -22,10 +22,9 @@ from sqlalchemy import select
 
 from pellacia_assets.cli import main
 from pellacia_assets.settings import Settings
-from resources.database import open_database
-from resources.database.crypto import SECRET_KEY_VARIABLE
-from resources.database.engine import transaction
+from resources.database.engine import open_database, transaction
 from resources.database.models import PlatformCredential
+from resources.platforms.credentials import SECRET_KEY_VARIABLE
 from sandbox.common import running
 from sandbox.x import XSandbox
 

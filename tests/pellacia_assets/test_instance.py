@@ -14,8 +14,7 @@ from pellacia_assets.definitions import build_resources
 from pellacia_assets.instance import prepare_dagster_home
 from pellacia_assets.settings import Settings
 from pellacia_assets.stories.loading import SourceRecord
-from resources.database import open_database
-from resources.database.engine import transaction
+from resources.database.engine import open_database, transaction
 from resources.database.stories import save_source
 
 RECORD = SourceRecord(

@@ -4,14 +4,14 @@ import json
 
 import pytest
 
-from resources.llm import (
+from resources.llm.client import (
     ChatCompletionsClient,
     ChatMessage,
     LLMConnectionError,
     LLMHTTPError,
-    LLMResource,
     LLMResponseError,
 )
+from resources.llm.resource import LLMResource
 from sandbox.openai_chat import SANDBOX_MODEL, Fault, running_chat_server
 
 KEY = "sk-test-very-secret-key"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from resources.media_store import MediaStore
+from resources.media_store.store import MediaStore
 
 
 def test_stage_replaces_previous_output_on_success(tmp_path: Path) -> None:

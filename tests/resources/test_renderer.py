@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pellacia_assets.rendering.background import ClipBackground, GeneratedBackground
-from resources.renderer import RendererResource
+from resources.renderer.resource import RendererResource
 
 
 def test_defaults_give_a_generated_background_no_music_and_dejavu() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 
 from pellacia_assets.settings import Settings
-from resources.database import DatabaseResource
+from resources.database.resource import DatabaseResource
 from sensors.story_inbox import story_inbox
 
 

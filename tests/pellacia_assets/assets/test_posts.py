@@ -16,11 +16,10 @@ from pellacia_assets.scripting.template_writer import TemplateScriptWriter
 from pellacia_assets.settings import Settings
 from pellacia_assets.stories.loading import SourceRecord
 from pellacia_assets.stories.model import Story
-from resources.database import open_database
-from resources.database.engine import transaction
+from resources.database.engine import open_database, transaction
 from resources.database.stories import save_source
-from resources.media_store import MediaStore
-from resources.platforms.config import PLATFORMS
+from resources.media_store.store import MediaStore
+from resources.platforms import PLATFORMS
 from sandbox.platforms import SandboxSuite
 
 BODY = (

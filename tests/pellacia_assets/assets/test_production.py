@@ -22,12 +22,11 @@ from pellacia_assets.instance import prepare_dagster_home
 from pellacia_assets.rendering.probe import probe
 from pellacia_assets.settings import Settings
 from pellacia_assets.stories.loading import SourceRecord
-from resources.database import open_database
-from resources.database.engine import transaction
+from resources.database.engine import open_database, transaction
 from resources.database.models import StoryRecord
 from resources.database.stories import save_source
-from resources.renderer import RendererResource
-from resources.script_writer import ScriptWriterResource
+from resources.renderer.resource import RendererResource
+from resources.script_writer.resource import ScriptWriterResource
 
 ASSETS = [story, script, voiceover, captions, video]
 SHORT_STORY = SourceRecord(

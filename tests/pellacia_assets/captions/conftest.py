@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from resources.transcriber import make_transcriber
 from resources.transcriber.base import Transcriber
+from resources.transcriber.registry import make_transcriber
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from pellacia_assets.scripting.errors import ScriptWriterError
 from pellacia_assets.scripting.llm_writer import LLMScriptWriter, parse_answer
 from pellacia_assets.scripting.template_writer import TemplateScriptWriter
 from pellacia_assets.stories.model import Story
-from resources.llm import ChatCompletionsClient
+from resources.llm.client import ChatCompletionsClient
 from resources.platforms.limits import validate_copy
 from sandbox.openai_chat import SANDBOX_MODEL, Fault, running_chat_server
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from pellacia_assets.scripting.platform_copy import copy_for, hashtags_for, normalise_hashtag, truncate_to_fit
-from resources.platforms.limits import PLATFORMS, Platform, caption_length, validate_copy
+from resources.platforms import PLATFORMS, Platform
+from resources.platforms.limits import caption_length, validate_copy
 
 NASTY_TITLE = "<b>Mein 🤯 Nachbar</b> stahl mein Paket " * 12 + "日本語のタイトル" * 20
 NASTY_NARRATION = (

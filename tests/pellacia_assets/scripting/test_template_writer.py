@@ -7,7 +7,8 @@ from pellacia_assets.scripting.parts import CLOSING_CALL_TO_ACTION
 from pellacia_assets.scripting.speech_text import words
 from pellacia_assets.scripting.template_writer import TemplateScriptWriter, hook_from_title
 from pellacia_assets.stories.model import Story
-from resources.platforms.limits import PLATFORMS, validate_copy
+from resources.platforms import PLATFORMS
+from resources.platforms.limits import validate_copy
 
 PARAGRAPH = (
     "So this happened at 7:30 pm and it cost me $1,200 (ugh 😭). My BF said IMO it was fine, "

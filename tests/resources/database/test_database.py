@@ -10,12 +10,10 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from pellacia_assets.stories.loading import SourceRecord
-from resources.database import open_database
-from resources.database.credentials import load_credentials, save_credentials
-from resources.database.crypto import CredentialKeyError, load_key
-from resources.database.engine import make_engine, migrate, transaction
+from resources.database.engine import make_engine, migrate, open_database, transaction
 from resources.database.models import LedgerEntry, PlatformCredential
 from resources.database.stories import load_source, save_source, set_status
+from resources.platforms.credentials import CredentialKeyError, load_credentials, load_key, save_credentials
 
 TABLES = {
     "stories",

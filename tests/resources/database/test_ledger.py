@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from pellacia_assets.stories.loading import SourceRecord
-from resources.database import open_database
-from resources.database.engine import transaction
+from resources.database.engine import open_database, transaction
 from resources.database.ledger import DuplicateVideoError, LedgerTarget, open_entry
 from resources.database.stories import save_source
 

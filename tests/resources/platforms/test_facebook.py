@@ -10,17 +10,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from pellacia_assets.publishing import publish_once
 from pellacia_assets.stories.loading import SourceRecord
-from resources.database import open_database
-from resources.database.engine import transaction
+from resources.database.engine import open_database, transaction
 from resources.database.ledger import LedgerJournal, LedgerTarget, open_entry
+from resources.database.resource import DatabaseResource
 from resources.database.stories import save_source
 from resources.platforms.base import VideoPost, sha256_of
 from resources.platforms.config import PlatformSettings
+from resources.platforms.credentials import TokenSet
 from resources.platforms.errors import ErrorKind, PlatformError
-from resources.platforms.facebook import FacebookClient, FacebookResource
-from resources.platforms.publisher import publish_once
-from resources.platforms.tokens import TokenSet
+from resources.platforms.facebook import FacebookClient
+from resources.platforms.resource import FacebookResource
 from sandbox.common import Fault, TokenGrant
 from sandbox.facebook import FacebookSandbox
 from sandbox.graph import graph_error
@@ -541,11 +542,11 @@ def test_the_resource_builds_a_working_client(
     sandbox: FacebookSandbox, settings: PlatformSettings, tmp_path: Path
 ) -> None:
     resource = FacebookResource(
-        database_url=f"sqlite:///{tmp_path / 'resource.db'}",
+        database=DatabaseResource(url=f"sqlite:///{tmp_path / 'resource.db'}"),
         urls=settings.urls,
         account_id=sandbox.page_id,
         access_token=settings.access_token,
     )
-    client = resource.build_client(resource.settings(), MemoryStore())
+    client = resource.get_client()
     assert isinstance(client, FacebookClient) and client.page_id == sandbox.page_id
     client.close()

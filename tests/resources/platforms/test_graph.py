@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from resources.platforms.config import PlatformSettings
+from resources.platforms.credentials import TokenSet
 from resources.platforms.errors import ErrorKind, PlatformError
 from resources.platforms.graph import (
     GRAPH_VERSION,
@@ -21,7 +22,6 @@ from resources.platforms.graph import (
     token_refresher,
 )
 from resources.platforms.http import PlatformHttp, RetryPolicy
-from resources.platforms.tokens import TokenSet
 from sandbox.common import running
 from sandbox.instagram import InstagramSandbox
 

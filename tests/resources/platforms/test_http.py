@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from resources.platforms.credentials import AccountTokens, TokenSet
 from resources.platforms.errors import AmbiguousOutcomeError, ErrorKind, PlatformError
 from resources.platforms.http import PlatformHttp, RetryPolicy, file_chunks, meta_regain_minutes, wait_hint
-from resources.platforms.tokens import AccountTokens, TokenSet
 from sandbox.common import Fault, Request, Response, SandboxServer, TokenGrant, bearer_token, running
 
 

@@ -10,17 +10,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from pellacia_assets.publishing import publish_once
 from pellacia_assets.stories.loading import SourceRecord
-from resources.database import open_database
-from resources.database.engine import transaction
+from resources.database.engine import open_database, transaction
 from resources.database.ledger import LedgerJournal, LedgerTarget, open_entry
+from resources.database.resource import DatabaseResource
 from resources.database.stories import save_source
 from resources.platforms.base import VideoPost, sha256_of
 from resources.platforms.config import PlatformSettings
+from resources.platforms.credentials import TokenSet
 from resources.platforms.errors import ErrorKind, PlatformError
-from resources.platforms.instagram import InstagramClient, InstagramResource
-from resources.platforms.publisher import publish_once
-from resources.platforms.tokens import TokenSet
+from resources.platforms.instagram import InstagramClient
+from resources.platforms.resource import InstagramResource
 from sandbox.common import Fault, TokenGrant
 from sandbox.instagram import InstagramSandbox, metrics_for
 
@@ -456,11 +457,11 @@ def test_a_client_without_an_account_id_says_which_variable_to_set(settings: Pla
 
 def test_the_resource_builds_a_client_from_its_settings(settings: PlatformSettings, tmp_path: Path) -> None:
     resource = InstagramResource(
-        database_url=f"sqlite:///{tmp_path / 'app.db'}",
+        database=DatabaseResource(url=f"sqlite:///{tmp_path / 'app.db'}"),
         urls=settings.urls,
         account_id=settings.account_id,
         access_token=settings.access_token,
     )
-    client = resource.build_client(resource.settings(), MemoryStore())
+    client = resource.get_client()
     assert isinstance(client, InstagramClient)
     assert client.user_id == settings.account_id

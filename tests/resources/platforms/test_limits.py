@@ -2,10 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from resources.platforms import PLATFORMS, UnknownPlatformError
 from resources.platforms.limits import (
     LIMITS,
-    PLATFORMS,
-    UnknownPlatformError,
     caption_length,
     escape_little_text,
     limits_for,

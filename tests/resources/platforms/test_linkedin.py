@@ -12,26 +12,19 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy.orm import Session, sessionmaker
 
+from pellacia_assets.publishing import publish_once
 from pellacia_assets.stories.loading import SourceRecord
-from resources.database import open_database
-from resources.database.crypto import SECRET_KEY_VARIABLE
-from resources.database.engine import transaction
+from resources.database.engine import open_database, transaction
 from resources.database.ledger import LedgerJournal, LedgerTarget, open_entry
+from resources.database.resource import DatabaseResource
 from resources.database.stories import save_source
 from resources.platforms.base import VideoPost, sha256_of
 from resources.platforms.config import PlatformSettings
-from resources.platforms.credential_store import DatabaseCredentialStore
+from resources.platforms.credentials import SECRET_KEY_VARIABLE, CredentialStore, DatabaseCredentialStore
 from resources.platforms.errors import ErrorKind, PlatformError
 from resources.platforms.limits import escape_little_text
-from resources.platforms.linkedin import (
-    DEFAULT_VERSION,
-    LinkedInClient,
-    LinkedInResource,
-    classify,
-    post_url,
-)
-from resources.platforms.publisher import publish_once
-from resources.platforms.tokens import CredentialStore
+from resources.platforms.linkedin import DEFAULT_VERSION, LinkedInClient, classify, post_url
+from resources.platforms.resource import LinkedInResource
 from sandbox.common import Fault, TokenGrant, running
 from sandbox.linkedin import PART_SIZE, THROTTLE_BODY, LinkedInSandbox
 
@@ -689,7 +682,7 @@ def test_resource_builds_a_client_from_its_settings(
 ) -> None:
     monkeypatch.delenv(SECRET_KEY_VARIABLE, raising=False)
     resource = LinkedInResource(
-        database_url=f"sqlite:///{tmp_path}/app.db",
+        database=DatabaseResource(url=f"sqlite:///{tmp_path}/app.db"),
         urls={"api": sandbox.base_url, "oauth": sandbox.base_url},
         account_id=sandbox.author,
         access_token="token-from-the-environment",

@@ -22,23 +22,26 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy.orm import Session, sessionmaker
 
+from pellacia_assets.publishing import publish_once
 from pellacia_assets.stories.loading import SourceRecord
-from resources.database import open_database
-from resources.database.crypto import SECRET_KEY_VARIABLE
-from resources.database.engine import transaction
+from resources.database.engine import open_database, transaction
 from resources.database.ledger import LedgerTarget, open_entry
 from resources.database.stories import save_source
+from resources.platforms import PLATFORMS
 from resources.platforms.base import PlatformClient, VideoPost, sha256_of
-from resources.platforms.config import DEFAULT_URLS, PLATFORMS, PlatformSettings
-from resources.platforms.credential_store import DatabaseCredentialStore
+from resources.platforms.config import DEFAULT_URLS, PlatformSettings
+from resources.platforms.credentials import (
+    SECRET_KEY_VARIABLE,
+    AccountTokens,
+    DatabaseCredentialStore,
+    TokenSet,
+)
 from resources.platforms.errors import ErrorKind, PlatformError
 from resources.platforms.facebook import FacebookClient
 from resources.platforms.instagram import InstagramClient
 from resources.platforms.linkedin import LinkedInClient
 from resources.platforms.oauth import FLOWS, Consent, authorise, consent_url, exchange_code
-from resources.platforms.publisher import publish_once
 from resources.platforms.tiktok import TikTokClient
-from resources.platforms.tokens import AccountTokens, TokenSet
 from resources.platforms.x import XClient
 from resources.platforms.youtube import YouTubeClient
 from sandbox.common import SandboxServer, running

@@ -11,25 +11,18 @@ from typing import Any
 import httpx
 import pytest
 
+from pellacia_assets.publishing import PublishOutcome, publish_once
 from pellacia_assets.stories.loading import SourceRecord
-from resources.database import open_database
-from resources.database.crypto import SECRET_KEY_VARIABLE
-from resources.database.engine import transaction
+from resources.database.engine import open_database, transaction
 from resources.database.ledger import LedgerJournal, LedgerTarget, open_entry
+from resources.database.resource import DatabaseResource
 from resources.database.stories import save_source
 from resources.platforms.base import VideoPost, sha256_of
 from resources.platforms.config import PlatformSettings
+from resources.platforms.credentials import SECRET_KEY_VARIABLE, TokenSet
 from resources.platforms.errors import ErrorKind, PlatformError
-from resources.platforms.publisher import PublishOutcome, publish_once
-from resources.platforms.tiktok import (
-    DAILY_CAP_WAIT_S,
-    MIN_CHUNK_BYTES,
-    ChunkPlan,
-    TikTokClient,
-    TikTokResource,
-    classify,
-)
-from resources.platforms.tokens import TokenSet
+from resources.platforms.resource import TikTokResource
+from resources.platforms.tiktok import DAILY_CAP_WAIT_S, MIN_CHUNK_BYTES, ChunkPlan, TikTokClient, classify
 from sandbox.common import Fault, running
 from sandbox.tiktok import TikTokSandbox, rate_limit_fault
 
@@ -676,7 +669,7 @@ def test_errors_are_classified_by_code_and_status() -> None:
 def test_the_resource_builds_a_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(SECRET_KEY_VARIABLE, raising=False)
     resource = TikTokResource(
-        database_url=f"sqlite:///{tmp_path}/app.db",
+        database=DatabaseResource(url=f"sqlite:///{tmp_path}/app.db"),
         urls={"api": "http://127.0.0.1:9", "oauth": "http://127.0.0.1:9"},
         access_token="act.env",
         options={"privacy_level": "SELF_ONLY"},

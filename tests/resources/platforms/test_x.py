@@ -14,18 +14,18 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy.orm import Session, sessionmaker
 
+from pellacia_assets.publishing import publish_once
 from pellacia_assets.stories.loading import SourceRecord
-from resources.database import open_database
-from resources.database.crypto import SECRET_KEY_VARIABLE
-from resources.database.engine import transaction
+from resources.database.engine import open_database, transaction
 from resources.database.ledger import LedgerJournal, LedgerTarget, open_entry
+from resources.database.resource import DatabaseResource
 from resources.database.stories import save_source
 from resources.platforms.base import VideoPost, sha256_of
 from resources.platforms.config import PlatformSettings
-from resources.platforms.credential_store import DatabaseCredentialStore
+from resources.platforms.credentials import SECRET_KEY_VARIABLE, DatabaseCredentialStore
 from resources.platforms.errors import ErrorKind, PlatformError
-from resources.platforms.publisher import publish_once
-from resources.platforms.x import DEFAULT_CHUNK_SIZE, XClient, XResource, classify, multipart_segment
+from resources.platforms.resource import XResource
+from resources.platforms.x import DEFAULT_CHUNK_SIZE, XClient, classify, multipart_segment
 from sandbox.common import Fault, running
 from sandbox.x import XSandbox
 
@@ -512,7 +512,7 @@ def test_x_error_bodies_are_classified(
 def test_the_resource_builds_a_client_on_the_configured_roots(sandbox: XSandbox, tmp_path: Path) -> None:
     grant = sandbox.issue_tokens()
     resource = XResource(
-        database_url=f"sqlite:///{tmp_path / 'resource.db'}",
+        database=DatabaseResource(url=f"sqlite:///{tmp_path / 'resource.db'}"),
         urls={"api": sandbox.base_url, "oauth": sandbox.base_url},
         access_token=grant.access_token,
         options={"username": "pellacia", "chunk_size": "65536"},
@@ -523,7 +523,7 @@ def test_the_resource_builds_a_client_on_the_configured_roots(sandbox: XSandbox,
     assert client.post_url("5") == "https://x.com/pellacia/status/5"
     assert client.settings.url("api", "/2/tweets") == f"{sandbox.base_url}/2/tweets"
     with pytest.raises(ValueError, match="PELLACIA_X_CHUNK_SIZE"):
-        XResource(database_url="sqlite://", urls={"api": "", "oauth": ""}, access_token="t",
+        XResource(database=DatabaseResource(url="sqlite://"), urls={"api": "", "oauth": ""}, access_token="t",
                   options={"chunk_size": "4MB"}).get_client()  # fmt: skip
 
 

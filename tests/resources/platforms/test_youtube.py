@@ -14,23 +14,22 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy.orm import Session, sessionmaker
 
+from pellacia_assets.publishing import publish_once
 from pellacia_assets.stories.loading import SourceRecord
-from resources.database import open_database
-from resources.database.engine import transaction
+from resources.database.engine import open_database, transaction
 from resources.database.ledger import LedgerJournal, LedgerTarget, open_entry
+from resources.database.resource import DatabaseResource
 from resources.database.stories import save_source
 from resources.platforms.base import VideoPost, sha256_of
 from resources.platforms.config import PlatformSettings
-from resources.platforms.credential_store import DatabaseCredentialStore
+from resources.platforms.credentials import DatabaseCredentialStore, TokenSet
 from resources.platforms.errors import ErrorKind, PlatformError
 from resources.platforms.http import RetryPolicy
-from resources.platforms.publisher import publish_once
-from resources.platforms.tokens import TokenSet
+from resources.platforms.resource import YouTubeResource
 from resources.platforms.youtube import (
     CHUNK_ALIGNMENT,
     UploadSettings,
     YouTubeClient,
-    YouTubeResource,
     classify,
     seconds_until_quota_reset,
 )
@@ -551,7 +550,7 @@ def test_google_errors_are_classified_by_reason() -> None:
 def test_the_resource_builds_a_client_from_its_configuration(sandbox: YouTubeSandbox, tmp_path: Path) -> None:
     grant = sandbox.issue_tokens()
     resource = YouTubeResource(
-        database_url=f"sqlite:///{tmp_path / 'app.db'}",
+        database=DatabaseResource(url=f"sqlite:///{tmp_path / 'app.db'}"),
         urls=dict.fromkeys(("api", "upload", "oauth", "analytics"), sandbox.base_url),
         access_token=grant.access_token,
         options=DECLARATIONS,

@@ -5,8 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from resources.transcriber import TranscriberError, TranscriberResource, make_transcriber
+from resources.transcriber.base import TranscriberError
 from resources.transcriber.faster_whisper_backend import FasterWhisperTranscriber
+from resources.transcriber.registry import make_transcriber
+from resources.transcriber.resource import TranscriberResource
 
 
 def test_resource_shares_one_transcriber_per_setting(tmp_path: Path) -> None:

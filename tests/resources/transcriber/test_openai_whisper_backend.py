@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from pellacia_assets.captions.wer import script_wer
-from resources.transcriber import make_transcriber
 from resources.transcriber.base import Transcriber
 from resources.transcriber.convert import openai_whisper_checkpoint
+from resources.transcriber.registry import make_transcriber
 
 whisper = pytest.importorskip("whisper")
 torch = pytest.importorskip("torch")

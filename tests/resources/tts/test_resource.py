@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from resources.tts import TTSError, TTSResource
+from resources.tts.base import TTSError
+from resources.tts.resource import TTSResource
 
 
 def test_engine_is_built_once_per_resource(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pellacia_assets.cli import main
-from resources.platforms.config import PLATFORMS
+from resources.platforms import PLATFORMS
 from sandbox.platforms import SandboxSuite
 
 
@@ -115,7 +115,7 @@ def test_unknown_platform_is_refused(
 ) -> None:
     video = make_video(tmp_path / "short.mp4", seconds=1)
     assert main(["upload", "--platforms", "youtube,myspace", "--file", str(video), "--title", "T"]) == 2
-    assert "unknown platform(s) myspace" in capsys.readouterr().err
+    assert "unknown platform 'myspace'" in capsys.readouterr().err
 
 
 def test_a_failing_platform_fails_alone(

@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import dagster as dg
-
 _STAGING_PREFIX = ".staging-"
 
 
@@ -61,15 +59,3 @@ class MediaStore:
             final.rename(retired)
         staging.rename(final)
         shutil.rmtree(retired, ignore_errors=True)
-
-    def remove_story(self, story_key: str) -> None:
-        shutil.rmtree(self.story_dir(story_key), ignore_errors=True)
-
-
-class MediaStoreResource(dg.ConfigurableResource):  # type: ignore[type-arg]
-    """Where every story's artefacts live (default `$PELLACIA_HOME/media`)."""
-
-    root: str
-
-    def get_store(self) -> MediaStore:
-        return MediaStore(Path(self.root))

@@ -8,7 +8,7 @@ from pellacia_assets.scripting.llm_writer import LLMScriptWriter
 from pellacia_assets.scripting.model import Script
 from pellacia_assets.scripting.template_writer import TemplateScriptWriter
 from pellacia_assets.stories.model import Story
-from resources.llm import LLMResource
+from resources.llm.resource import LLMResource
 
 WRITERS = ("template", "llm")
 

@@ -1,4 +1,4 @@
-"""A client for any OpenAI-compatible chat-completions endpoint (OpenAI, Ollama, vLLM), and its resource.
+"""A client for any OpenAI-compatible chat-completions endpoint (OpenAI, Ollama, vLLM).
 
 Only the chat-completions protocol is spoken, so the same code reaches a cloud model or a local one by
 changing the base URL. Errors name the endpoint and the server's own message, never the API key.
@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from typing import Any, Literal, TypedDict
 
 import httpx
-from dagster import ConfigurableResource
 
 OLLAMA_BASE_URL = "http://127.0.0.1:11434/v1"
 
@@ -141,15 +140,3 @@ class ChatCompletionsClient:
 
     def _redact(self, text: str) -> str:
         return text.replace(self._api_key, "[redacted]") if self._api_key else text
-
-
-class LLMResource(ConfigurableResource):  # type: ignore[type-arg]
-    """The chat endpoint the LLM script writer uses; defaults to a local Ollama server."""
-
-    base_url: str = OLLAMA_BASE_URL
-    model: str = "llama3.2"
-    api_key: str | None = None
-    timeout_s: float = 120.0
-
-    def get_client(self) -> ChatCompletionsClient:
-        return ChatCompletionsClient(self.base_url, self.model, self.api_key, self.timeout_s)

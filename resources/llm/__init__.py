@@ -1,0 +1,1 @@
+"""Language models behind the OpenAI chat-completions protocol: `client` (pure) and `resource`."""

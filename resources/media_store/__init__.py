@@ -1,0 +1,1 @@
+"""Where artefacts live on disk: `store` (pure) and its `resource`."""

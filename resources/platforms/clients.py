@@ -1,0 +1,50 @@
+"""Platform name -> its client: the one place that lists the six clients, for Dagster and the CLI alike."""
+
+from __future__ import annotations
+
+import os
+
+from resources.database.engine import DEFAULT_SCHEMA, open_database
+from resources.platforms import PLATFORMS, Platform, platform_named
+from resources.platforms.base import PlatformClient
+from resources.platforms.config import PlatformSettings
+from resources.platforms.credentials import (
+    SECRET_KEY_VARIABLE,
+    CredentialStore,
+    DatabaseCredentialStore,
+    EnvironmentOnlyStore,
+)
+from resources.platforms.facebook import FacebookClient
+from resources.platforms.instagram import InstagramClient
+from resources.platforms.linkedin import LinkedInClient
+from resources.platforms.tiktok import TikTokClient
+from resources.platforms.x import XClient
+from resources.platforms.youtube import YouTubeClient
+
+CLIENT_CLASSES: dict[Platform, type[PlatformClient]] = {
+    "youtube": YouTubeClient,
+    "tiktok": TikTokClient,
+    "instagram": InstagramClient,
+    "facebook": FacebookClient,
+    "x": XClient,
+    "linkedin": LinkedInClient,
+}
+assert tuple(CLIENT_CLASSES) == PLATFORMS
+
+
+def credential_store(database_url: str, schema: str = DEFAULT_SCHEMA) -> CredentialStore:
+    """Encrypted stored tokens when PELLACIA_SECRET_KEY is set; otherwise the environment's alone."""
+    if not os.environ.get(SECRET_KEY_VARIABLE, "").strip():
+        return EnvironmentOnlyStore()
+    return DatabaseCredentialStore(open_database(database_url, schema))
+
+
+def build_client(settings: PlatformSettings, store: CredentialStore) -> PlatformClient:
+    """The client of `settings.platform`, with its tokens loaded from `store` first."""
+    client_class = CLIENT_CLASSES[platform_named(settings.platform)]
+    return client_class(settings, store)  # type: ignore[call-arg]
+
+
+def client_from_env(platform: str, database_url: str, schema: str = DEFAULT_SCHEMA) -> PlatformClient:
+    """The client outside Dagster (CLI, scripts), configured from PELLACIA_<PLATFORM>_* variables."""
+    return build_client(PlatformSettings.from_env(platform), credential_store(database_url, schema))

@@ -1,0 +1,1 @@
+"""Render settings for the pure ffmpeg code in pellacia_assets.rendering: `resource`."""

@@ -1,0 +1,1 @@
+"""Which script writer (pellacia_assets.scripting) the assets use: `resource`."""
