@@ -10,7 +10,6 @@ process plus its ffmpeg children). The voice pace is measured once before timing
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import statistics
@@ -44,7 +43,9 @@ def main() -> None:
         from pellacia_assets.cli import add_story
         from pellacia_assets.definitions import defs
         from pellacia_assets.instance import prepare_dagster_home
+        from pellacia_assets.manifests import load_video
         from pellacia_assets.settings import Settings
+        from resources.media_store.store import MediaStore
         from resources.tts.resource import TTSResource
 
         settings = Settings.from_env()
@@ -73,9 +74,8 @@ def main() -> None:
                     elif event.is_step_success:
                         steps[event.step_key].append(record.timestamp - starts[event.step_key])
                 print(f"run {run + 1}: {totals[-1]:.1f} s", flush=True)
-        video = settings.media_dir / key / "video" / "part-1.mp4"
-        summary = json.loads((settings.media_dir / key / "video" / "video.json").read_text())["parts"][0]
-        print(f"\nvideo: {summary['duration_s']:.1f} s, {video.stat().st_size / 1e6:.1f} MB")
+        summary = load_video(MediaStore(settings.media_dir), key).part(1)
+        print(f"\nvideo: {summary.duration_s:.1f} s, {summary.size_bytes / 1e6:.1f} MB")
     print("\n| step | median wall (s) |\n|---|---|")
     for step, values in steps.items():
         print(f"| {step} | {statistics.median(values):.2f} |")

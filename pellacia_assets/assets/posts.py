@@ -7,8 +7,7 @@ publish ledger, and records post ids, URLs, attempts and timings.
 import dagster as dg
 
 from pellacia_assets.assets.previews import markdown_table
-from pellacia_assets.assets.script import load_script
-from pellacia_assets.assets.video import part_video_name
+from pellacia_assets.manifests import load_script, load_video
 from pellacia_assets.partitions import story_partitions
 from pellacia_assets.publishing import publish_story
 from resources.database.ledger import DuplicateVideoError
@@ -28,7 +27,7 @@ def _post_asset(platform: str) -> dg.AssetsDefinition:
     @dg.asset(
         name=post_asset_name(platform),
         partitions_def=story_partitions,
-        deps=["video"],
+        deps=["script", "video"],
         group_name="publishing",
         kinds={"api"},
         owners=["team:distribution"],
@@ -44,14 +43,15 @@ def _post_asset(platform: str) -> dg.AssetsDefinition:
         media: MediaStoreResource = context.resources.media
         resource: PlatformResource = getattr(context.resources, platform)
         store = media.get_store()
-        written = load_script(media, key)
+        written = load_script(store, key)
+        videos = load_video(store, key)
         client = resource.get_client()
         try:
             published = publish_story(
                 client,
                 resource.database.session_factory(),
                 written,
-                lambda number: store.require(key, "video", part_video_name(number)),
+                lambda number: store.require(key, "video", videos.part(number).file),
                 context.log.info,
             )
         except DuplicateVideoError as error:

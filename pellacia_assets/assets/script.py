@@ -3,20 +3,15 @@
 import dagster as dg
 
 from pellacia_assets.assets.gates import gate
+from pellacia_assets.manifests import SCRIPT_FILE, SCRIPT_MARKDOWN, load_story
 from pellacia_assets.partitions import story_partitions
 from pellacia_assets.quality import script_problems
 from pellacia_assets.scripting.errors import ScriptError
-from pellacia_assets.scripting.model import Script
-from pellacia_assets.stories.model import Story
 from resources.media_store.resource import MediaStoreResource
 from resources.script_writer.resource import ScriptWriterResource
 from resources.tts.resource import TTSResource
 
 SCRIPT_CHECK = "script_ready"
-
-
-def load_script(media: MediaStoreResource, story_key: str) -> Script:
-    return Script.from_json(media.get_store().require(story_key, "script", "script.json").read_text())
 
 
 @dg.asset(
@@ -43,7 +38,7 @@ def script(
     """What the narrator says, split into parts of at most ~58 s, and the copy each platform shows."""
     key = context.partition_key
     store = media.get_store()
-    story = Story.from_json(store.require(key, "story", "story.json").read_text())
+    story = load_story(store, key)
     words_per_minute = tts.words_per_minute()
     context.log.info(f"writing with '{script_writer.writer}' at {words_per_minute:.0f} words per minute")
     try:
@@ -51,8 +46,8 @@ def script(
     except ScriptError as error:
         raise dg.Failure(description=f"story '{key}': {error}", allow_retries=False) from error
     with store.stage(key, "script") as folder:
-        (folder / "script.json").write_text(written.to_json(), encoding="utf-8")
-        (folder / "script.md").write_text(written.to_markdown(), encoding="utf-8")
+        (folder / SCRIPT_FILE).write_text(written.to_json(), encoding="utf-8")
+        (folder / SCRIPT_MARKDOWN).write_text(written.to_markdown(), encoding="utf-8")
     problems = script_problems(written)
     return dg.MaterializeResult(
         metadata={

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from pellacia_assets.manifests import STORY_FILE
 from pellacia_assets.partitions import story_partitions
 from pellacia_assets.stories.loading import StoryError
 from pellacia_assets.stories.normalise import normalise
@@ -46,7 +47,7 @@ def story(
             set_status(session, key, "rejected", str(error))
         raise dg.Failure(description=str(error), allow_retries=False) from error
     with media.get_store().stage(key, "story") as folder:
-        (folder / "story.json").write_text(normalised.to_json(), encoding="utf-8")
+        (folder / STORY_FILE).write_text(normalised.to_json(), encoding="utf-8")
     with database.session() as session:
         set_status(session, key, "story")
     return dg.MaterializeResult(

@@ -1,17 +1,21 @@
 """`voiceover`: each part's narration spoken and loudness-normalised to -14 LUFS."""
 
-import json
 import tempfile
-from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 
 from pellacia_assets.assets.gates import gate
 from pellacia_assets.assets.previews import markdown_table
-from pellacia_assets.assets.script import load_script
-from pellacia_assets.audio.voiceover import VoiceoverTrack, render_voiceover
+from pellacia_assets.audio.voiceover import render_voiceover
+from pellacia_assets.manifests import (
+    VOICEOVER_MANIFEST,
+    VoiceoverManifest,
+    VoiceoverPart,
+    load_script,
+    part_audio_name,
+    write_manifest,
+)
 from pellacia_assets.partitions import story_partitions
 from pellacia_assets.quality import loudness_problems, part_length_problems
 from resources.media_store.resource import MediaStoreResource
@@ -19,29 +23,6 @@ from resources.tts.resource import TTSResource
 
 LOUDNESS_CHECK = "voiceover_loudness"
 LENGTH_CHECK = "voiceover_part_length"
-MANIFEST = "voiceover.json"
-
-
-def part_audio_name(number: int) -> str:
-    return f"part-{number}.wav"
-
-
-def load_voiceover_manifest(media: MediaStoreResource, story_key: str) -> list[dict[str, Any]]:
-    """Per part: file, duration and segment timings, as the voiceover asset measured them."""
-    path = media.get_store().require(story_key, "voiceover", MANIFEST)
-    parts: list[dict[str, Any]] = json.loads(path.read_text())["parts"]
-    return parts
-
-
-def _manifest_entry(number: int, track: VoiceoverTrack) -> dict[str, Any]:
-    return {
-        "part": number,
-        "file": part_audio_name(number),
-        "duration_s": track.duration_s,
-        "sample_rate": track.sample_rate,
-        "segments": [asdict(segment) for segment in track.segments],
-        "loudness": asdict(track.loudness),
-    }
 
 
 @dg.asset(
@@ -71,35 +52,38 @@ def voiceover(
     """The narration audio of every part, in the configured voice."""
     key = context.partition_key
     store = media.get_store()
-    written = load_script(media, key)
+    written = load_script(store, key)
     engine = tts.get_engine()
-    entries: list[dict[str, Any]] = []
+    parts: list[VoiceoverPart] = []
     loudness_issues: list[str] = []
     length_issues: list[str] = []
     with store.stage(key, "voiceover") as folder, tempfile.TemporaryDirectory() as scratch:
         for part in written.parts:
             context.log.info(f"speaking {part.title} of {len(written.parts)} ({part.word_count} words)")
-            track = render_voiceover(
-                engine, part.spoken_segments(), folder / part_audio_name(part.number), Path(scratch)
+            name = part_audio_name(part.number)
+            track = render_voiceover(engine, part.spoken_segments(), folder / name, Path(scratch))
+            parts.append(
+                VoiceoverPart(
+                    part.number, name, track.duration_s, track.sample_rate, track.segments, track.loudness
+                )
             )
-            entries.append(_manifest_entry(part.number, track))
             loudness_issues += loudness_problems(part.title, track.loudness)
             length_issues += part_length_problems(part.title, track.duration_s, written.max_part_seconds)
-        (folder / MANIFEST).write_text(json.dumps({"voice": tts.voice_label(), "parts": entries}, indent=2))
+        write_manifest(folder, VOICEOVER_MANIFEST, VoiceoverManifest(tts.voice_label(), tuple(parts)))
     rows = [
         [
-            f"Part {e['part']}",
-            f"{e['duration_s']:.2f} s",
-            f"{e['loudness']['integrated_lufs']:.1f} LUFS",
-            f"{e['loudness']['true_peak_dbtp']:.1f} dBTP",
+            f"Part {p.part}",
+            f"{p.duration_s:.2f} s",
+            f"{p.loudness.integrated_lufs:.1f} LUFS",
+            f"{p.loudness.true_peak_dbtp:.1f} dBTP",
         ]
-        for e in entries
+        for p in parts
     ]
     return dg.MaterializeResult(
         metadata={
             "voice": tts.voice_label(),
-            "parts": len(entries),
-            "total_seconds": round(sum(e["duration_s"] for e in entries), 2),
+            "parts": len(parts),
+            "total_seconds": round(sum(p.duration_s for p in parts), 2),
             "audio": dg.MetadataValue.md(markdown_table(["part", "duration", "loudness", "peak"], rows)),
             "folder": dg.MetadataValue.path(str(store.asset_dir(key, "voiceover"))),
         },
@@ -107,13 +91,13 @@ def voiceover(
             gate(
                 LOUDNESS_CHECK,
                 loudness_issues,
-                integrated_lufs=[e["loudness"]["integrated_lufs"] for e in entries],
-                true_peak_dbtp=[e["loudness"]["true_peak_dbtp"] for e in entries],
+                integrated_lufs=[p.loudness.integrated_lufs for p in parts],
+                true_peak_dbtp=[p.loudness.true_peak_dbtp for p in parts],
             ),
             gate(
                 LENGTH_CHECK,
                 length_issues,
-                duration_s=[round(e["duration_s"], 2) for e in entries],
+                duration_s=[round(p.duration_s, 2) for p in parts],
                 max_part_seconds=written.max_part_seconds,
             ),
         ],

@@ -40,18 +40,18 @@ def test_upload_to_all_six_then_refuse_the_duplicate_then_allow_it(
     assert {r["status"] for r in results} == {"published"}
     assert all(r["post_id"] and r["url"] and r["error"] is None for r in results)
     for platform in PLATFORMS:
-        [post] = sandboxes.servers[platform].posts  # type: ignore[attr-defined]
+        [post] = sandboxes.servers[platform].posts
         assert post["sha256"] == sha256(video), platform
 
     code, results = upload(capsys, video)
     assert code == 1
     assert {r["status"] for r in results} == {"skipped"}
     assert all("already published as" in r["error"] for r in results)
-    assert all(len(sandboxes.servers[p].posts) == 1 for p in PLATFORMS)  # type: ignore[attr-defined]
+    assert all(len(sandboxes.servers[p].posts) == 1 for p in PLATFORMS)
 
     code, results = upload(capsys, video, "--allow-duplicate", "--platforms", "x")
     assert code == 0 and [r["status"] for r in results] == ["published"]
-    assert len(sandboxes.servers["x"].posts) == 2  # type: ignore[attr-defined]
+    assert len(sandboxes.servers["x"].posts) == 2
 
 
 def test_analytics_fetch_prints_the_platform_metrics(

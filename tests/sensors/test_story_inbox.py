@@ -24,7 +24,7 @@ def test_new_files_become_partitions_and_runs_and_bad_ones_are_kept(pellacia_hom
     with dg.instance_for_test() as instance:
         result = story_inbox(dg.build_sensor_context(instance=instance, resources={"database": database}))
         assert isinstance(result, dg.SensorResult)
-        assert sorted(request.partition_key for request in result.run_requests or []) == [
+        assert sorted(str(request.partition_key) for request in result.run_requests or []) == [
             "file-good-story",
             "file-urgent",
         ]

@@ -77,13 +77,13 @@ def test_parts_go_out_in_order_to_every_platform_exactly_once(
     result = publish("bakery", settings, instance)
     assert result.success
     for platform in PLATFORMS:
-        posts = sandboxes.servers[platform].posts  # type: ignore[attr-defined]
+        posts = sandboxes.servers[platform].posts
         assert [post["sha256"] for post in posts] == [digest(video) for video in videos], platform
         [materialization] = result.asset_materializations_for_node(f"{platform}_post")
         assert len(materialization.metadata["post_ids"].value) == len(videos)  # type: ignore[arg-type]
     again = publish("bakery", settings, instance)
     assert again.success
-    assert all(len(sandboxes.servers[p].posts) == len(videos) for p in PLATFORMS)  # type: ignore[attr-defined]
+    assert all(len(sandboxes.servers[p].posts) == len(videos) for p in PLATFORMS)
 
 
 def test_a_part_refused_in_processing_stops_later_parts_on_that_platform_only(
@@ -91,15 +91,15 @@ def test_a_part_refused_in_processing_stops_later_parts_on_that_platform_only(
 ) -> None:
     settings = Settings.from_env()
     videos = stage_story("refused", settings, make_video)
-    sandboxes.servers["x"].reject_next_processing("Unsupported video format")  # type: ignore[attr-defined]
+    sandboxes.servers["x"].reject_next_processing("Unsupported video format")
     result = publish("refused", settings, instance)
     assert not result.success
     failures = [event for event in result.all_events if event.is_step_failure]
     assert [event.step_key for event in failures] == ["x_post"]
     message = failures[0].step_failure_data.error.message  # type: ignore[union-attr]
     assert "Unsupported video format" in message
-    assert sandboxes.servers["x"].posts == []  # type: ignore[attr-defined]
-    assert len(sandboxes.servers["linkedin"].posts) == len(videos)  # type: ignore[attr-defined]
+    assert sandboxes.servers["x"].posts == []
+    assert len(sandboxes.servers["linkedin"].posts) == len(videos)
 
 
 def test_the_same_video_under_another_story_is_refused(

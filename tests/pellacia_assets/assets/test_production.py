@@ -19,12 +19,14 @@ from pellacia_assets.assets.voiceover import voiceover
 from pellacia_assets.cli import SAMPLES_DIR
 from pellacia_assets.definitions import build_resources
 from pellacia_assets.instance import prepare_dagster_home
+from pellacia_assets.manifests import load_voiceover
 from pellacia_assets.rendering.probe import probe
 from pellacia_assets.settings import Settings
 from pellacia_assets.stories.loading import SourceRecord
 from resources.database.engine import open_database, transaction
 from resources.database.models import StoryRecord
 from resources.database.stories import save_source
+from resources.media_store.store import MediaStore
 from resources.renderer.resource import RendererResource
 from resources.script_writer.resource import ScriptWriterResource
 
@@ -107,8 +109,7 @@ def test_real_chain_turns_a_short_story_into_a_checked_short(factory: Factory) -
         "caption_alignment": True,
         "video_format": True,
     }
-    manifest = json.loads((factory.folder("short", "voiceover") / "voiceover.json").read_text())
-    audio_seconds = manifest["parts"][0]["duration_s"]
+    audio_seconds = load_voiceover(MediaStore(factory.settings.media_dir), "short").part(1).duration_s
     mp4 = factory.folder("short", "video") / "part-1.mp4"
     info = probe(mp4)
     assert (info.width, info.height, info.fps) == (1080, 1920, 30.0)

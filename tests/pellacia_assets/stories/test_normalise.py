@@ -10,10 +10,8 @@ from pellacia_assets.stories.normalise import detect_language, normalise
 ENGLISH = frozenset({"en"})
 
 
-def record(body: str, **fields: str) -> SourceRecord:
-    return SourceRecord(
-        key=fields.pop("key", "s1"), source_kind="file", source_ref="x", title="T", body=body, **fields
-    )
+def record(body: str, key: str = "s1", language: str | None = None) -> SourceRecord:
+    return SourceRecord(key=key, source_kind="file", source_ref="x", title="T", body=body, language=language)
 
 
 def test_tidies_whitespace_and_keeps_paragraphs() -> None:

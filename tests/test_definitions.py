@@ -1,0 +1,39 @@
+"""The code location loads: a broken definition fails here in seconds, not in the end-to-end tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from pellacia_assets.definitions import defs
+
+PRODUCTION = ["story", "script", "voiceover", "captions", "video"]
+POSTS = [f"{platform}_post" for platform in ("youtube", "tiktok", "instagram", "facebook", "x", "linkedin")]
+
+
+def test_the_code_location_is_loadable(pellacia_home: Path) -> None:
+    dg.Definitions.validate_loadable(defs())
+
+
+def test_lineage_declares_every_upstream_read(pellacia_home: Path) -> None:
+    """What each asset reads from the media store is a declared dependency, so the UI's lineage is true."""
+    graph = defs().resolve_asset_graph()
+
+    def upstream(name: str) -> set[str]:
+        return {key.to_user_string() for key in graph.get(dg.AssetKey(name)).parent_keys}
+
+    assert upstream("script") == {"story"}
+    assert upstream("voiceover") == {"script"}
+    assert upstream("captions") == {"story", "script", "voiceover"}
+    assert upstream("video") == {"script", "voiceover", "captions"}
+    for post in POSTS:
+        assert upstream(post) == {"script", "video"}
+
+
+def test_every_platform_resource_shares_the_one_database(pellacia_home: Path) -> None:
+    resources = defs().resources
+    assert resources is not None
+    database = resources["database"]
+    for platform in ("youtube", "tiktok", "instagram", "facebook", "x", "linkedin"):
+        assert resources[platform].database == database
