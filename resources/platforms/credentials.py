@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from resources.database.engine import transaction
 from resources.database.models import PlatformCredential
+from resources.platforms.config import PlatformSettings
 from resources.platforms.errors import ErrorKind, PlatformError
 
 REFRESH_MARGIN_S = 60.0
@@ -52,6 +53,41 @@ class TokenSet:
         )
 
 
+def token_set_from_answer(platform: str, answer: Any, now: float | None = None) -> TokenSet:
+    """A token endpoint's JSON answer (RFC 6749 section 5.1) as a TokenSet, its lifetimes made times.
+
+    `expires_in` becomes the expiry; other lifetimes (TikTok's `refresh_expires_in`, LinkedIn's
+    `refresh_token_expires_in`) are kept in `extra` as `..._expires_at`, the other fields as sent.
+    """
+    if not isinstance(answer, dict) or not answer.get("access_token"):
+        raise PlatformError(platform, ErrorKind.AUTH, "the token endpoint answered without an access token")
+    now = time.time() if now is None else now
+    extra: dict[str, Any] = {}
+    for name, value in answer.items():
+        if name in ("access_token", "refresh_token", "expires_in"):
+            continue
+        if name.endswith("expires_in"):
+            lifetime = _seconds(value)
+            if lifetime is not None:
+                extra[f"{name.removesuffix('_in')}_at"] = now + lifetime
+        else:
+            extra[name] = value
+    expires_in = _seconds(answer.get("expires_in"))
+    return TokenSet(
+        access_token=str(answer["access_token"]),
+        refresh_token=str(answer["refresh_token"]) if answer.get("refresh_token") else None,
+        expires_at=None if expires_in is None else now + expires_in,
+        extra=extra,
+    )
+
+
+def _seconds(value: Any) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
 class CredentialStore(Protocol):
     def load(self, platform: str, account: str) -> TokenSet | None: ...
 
@@ -59,6 +95,32 @@ class CredentialStore(Protocol):
 
 
 Refresher = Callable[[TokenSet], TokenSet]
+
+
+def initial_tokens(
+    settings: PlatformSettings, store: CredentialStore | None, *, self_renewing: bool = False
+) -> TokenSet:
+    """The tokens a client starts with: stored ones, else the environment's, else how to authorise.
+
+    A refresh token alone starts with an expired access token, so that the first call refreshes it.
+    `self_renewing` tokens (Meta's long-lived ones) are exchanged for new ones: the access token doubles
+    as the token to refresh with.
+    """
+    stored = store.load(settings.platform, settings.account) if store is not None else None
+    if stored is not None:
+        return stored
+    if settings.access_token:
+        renew_with = settings.refresh_token or (settings.access_token if self_renewing else None)
+        return TokenSet(settings.access_token, renew_with)
+    if settings.refresh_token:
+        return TokenSet("", settings.refresh_token, expires_at=0.0)
+    prefix = f"PELLACIA_{settings.platform.upper()}_"
+    raise PlatformError(
+        settings.platform,
+        ErrorKind.AUTH,
+        f"no tokens for account '{settings.account}': run `pellacia-dist auth {settings.platform}` or set "
+        f"{prefix}ACCESS_TOKEN / {prefix}REFRESH_TOKEN",
+    )
 
 
 class AccountTokens:
@@ -96,9 +158,13 @@ class AccountTokens:
                     f"token; run `pellacia-dist auth {self.platform}`",
                     status=401,
                 )
-            refreshed = self.refresher(self.current)
-            if refreshed.refresh_token is None:
-                refreshed = replace(refreshed, refresh_token=self.current.refresh_token)
+            # A refresh answer need not repeat what still holds: the refresh token, the account's ids.
+            answer = self.refresher(self.current)
+            refreshed = replace(
+                answer,
+                refresh_token=answer.refresh_token or self.current.refresh_token,
+                extra={**self.current.extra, **answer.extra},
+            )
             if self.store is not None:
                 self.store.save(self.platform, self.account, refreshed)
             self.current = refreshed

@@ -42,6 +42,17 @@ class PlatformError(RuntimeError):
         return self.kind in (ErrorKind.RETRYABLE, ErrorKind.RATE_LIMIT)
 
 
+def kind_for_status(status: int, otherwise: ErrorKind = ErrorKind.POLICY) -> ErrorKind:
+    """What an HTTP status alone says, for an answer that carries no platform error code."""
+    if status >= 500 or status == 408:
+        return ErrorKind.RETRYABLE
+    if status == 429:
+        return ErrorKind.RATE_LIMIT
+    if status == 401:
+        return ErrorKind.AUTH
+    return otherwise
+
+
 class AmbiguousOutcomeError(PlatformError):
     """The connection broke after a call that creates something: the platform must be asked first."""
 

@@ -1,6 +1,6 @@
 """The Facebook Page client: Reels through start -> rupload -> finish, other videos through chunked /videos.
 
-Protocol (shared/reference/platform_protocols.md, section 5; [V] verified, [S] secondary, [U] unverified):
+Protocol (docs/reference/platform_protocols.md, section 5; [V] verified, [S] secondary, [U] unverified):
 - Reels, for vertical videos of 3-90 s [V]: `POST {api}/v25.0/{page-id}/video_reels upload_phase=start` gives
   `video_id` and `upload_url`; the file goes to `upload_url` in one POST with `Authorization: OAuth`, `offset`
   and `file_size` headers; `upload_phase=finish&video_state=PUBLISHED` publishes it [V]. An interrupted upload
@@ -15,22 +15,19 @@ Graph errors, throttling waits and the token exchange come from `resources.platf
 
 from __future__ import annotations
 
-import secrets
-import time
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Unpack
 
 import httpx
 
-from pellacia_assets.rendering.errors import MediaError
-from pellacia_assets.rendering.probe import MediaInfo, probe
+from pellacia_assets.rendering.probe import MediaInfo
 from resources.platforms.base import Journal, PostMetrics, Progress, PublishedPost, VideoPost
+from resources.platforms.client_base import ClientOptions
 from resources.platforms.config import PlatformSettings
 from resources.platforms.credentials import CredentialStore, Refresher, TokenSet
 from resources.platforms.errors import ErrorKind, PlatformError
-from resources.platforms.graph import account_tokens, classify_graph, graph_path, oauth_header
-from resources.platforms.http import Classifier, PlatformHttp, RetryPolicy, file_chunks
-from resources.platforms.limits import validate_copy
+from resources.platforms.graph import GraphClient, as_int, graph_path, oauth_header
+from resources.platforms.http import Classifier, PlatformHttp, file_chunks, json_object, multipart_body
 from resources.platforms.video_limits import MB, VIDEO_LIMITS, video_problems
 
 PLATFORM = "facebook"
@@ -65,37 +62,6 @@ def classic_video_problems(info: MediaInfo, size_bytes: int) -> list[str]:
     return problems
 
 
-def multipart_body(
-    fields: Mapping[str, str], file_field: str, chunk: Callable[[], Iterator[bytes]], length: int
-) -> tuple[dict[str, str], Callable[[], Iterator[bytes]]]:
-    """A streamed multipart/form-data body (headers with an exact Content-Length, and a body factory).
-
-    httpx's encoder sends whole files (it takes the length from the file's size); this one streams one byte
-    range of the file.
-    """
-    boundary = secrets.token_hex(16)
-    head = b"".join(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-        for name, value in fields.items()
-    )
-    head += (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="chunk"\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n"
-    ).encode()
-    tail = f"\r\n--{boundary}--\r\n".encode()
-
-    def body() -> Iterator[bytes]:
-        yield head
-        yield from chunk()
-        yield tail
-
-    headers = {
-        "Content-Type": f"multipart/form-data; boundary={boundary}",
-        "Content-Length": str(len(head) + length + len(tail)),
-    }
-    return headers, body
-
-
 def page_token_refresher(settings: PlatformSettings, http: PlatformHttp, exchange: Refresher) -> Refresher:
     """Renew the user token through Graph's exchange, then read the Page's own token with it.
 
@@ -121,7 +87,7 @@ def page_token_refresher(settings: PlatformSettings, http: PlatformHttp, exchang
                 f"({error.args[0].removeprefix(f'{PLATFORM}: ')}); run `pellacia-dist auth facebook`",
                 code=error.code,
             ) from error
-        page_token = _json(response).get("access_token")
+        page_token = json_object(response).get("access_token")
         if not page_token:
             raise PlatformError(
                 PLATFORM,
@@ -138,8 +104,8 @@ def range_mismatch_passes(classify: Classifier) -> Classifier:
     """`classify`, except that error 1363037 (with the offsets the session wants) reaches the caller."""
 
     def transfer_classify(response: httpx.Response) -> PlatformError | None:
-        error = _json(response).get("error")
-        if isinstance(error, dict) and _int(error.get("error_subcode")) == RANGE_MISMATCH_SUBCODE:
+        error = json_object(response).get("error")
+        if isinstance(error, dict) and as_int(error.get("error_subcode")) == RANGE_MISMATCH_SUBCODE:
             data = error.get("error_data")
             if isinstance(data, dict) and "start_offset" in data and "end_offset" in data:
                 return None
@@ -148,72 +114,41 @@ def range_mismatch_passes(classify: Classifier) -> Classifier:
     return transfer_classify
 
 
-class FacebookClient:
-    """Publishes to one Facebook Page (settings.account_id) with that Page's access token."""
+class FacebookClient(GraphClient):
+    """Publishes to one Facebook Page (settings.account_id) with that Page's access token.
+
+    `chunk_size` is the block streamed from disk; the transfer ranges are Facebook's to choose.
+    """
 
     platform = PLATFORM
+    account_id_meaning = "the id of the Page"
 
     def __init__(
-        self,
-        settings: PlatformSettings,
-        store: CredentialStore | None = None,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        poll_interval_s: float = 5.0,
-        max_polls: int = 120,
-        chunk_size: int = 1024 * 1024,
+        self, settings: PlatformSettings, store: CredentialStore | None = None, **kw: Unpack[ClientOptions]
     ) -> None:
-        """`chunk_size` is the block streamed from disk; the transfer ranges are Facebook's to choose."""
-        if not settings.account_id:
-            raise PlatformError(
-                PLATFORM, ErrorKind.AUTH, "no Page to publish to: set PELLACIA_FACEBOOK_PAGE_ID"
-            )
         if "video" not in settings.urls:
             raise PlatformError(
                 PLATFORM, ErrorKind.AUTH, "no graph-video root: set PELLACIA_FACEBOOK_VIDEO_URL"
             )
-        self.settings = settings
-        self.account = settings.account
-        self.page_id = settings.account_id
-        self.sleep = sleep
-        self.poll_interval_s = poll_interval_s
-        self.max_polls = max_polls
-        self.chunk_size = chunk_size
-        classify = classify_graph(PLATFORM)
-        self._token_http = PlatformHttp(PLATFORM, classify, sleep=sleep)
-        self.tokens = account_tokens(settings, store, self._token_http)
-        if self.tokens.refresher is not None:
-            self.tokens.refresher = page_token_refresher(settings, self._token_http, self.tokens.refresher)
-        self.http = PlatformHttp(PLATFORM, classify, tokens=self.tokens, auth=oauth_header, sleep=sleep)
-        # The rupload POST is re-sent by `_upload_reel` itself, from the offset Facebook reports.
-        self._upload_http = PlatformHttp(
-            PLATFORM, classify, tokens=self.tokens, auth=oauth_header, sleep=sleep,
-            retry=RetryPolicy(max_attempts=1),
-        )  # fmt: skip
-        self._transfer_http = PlatformHttp(
-            PLATFORM, range_mismatch_passes(classify), tokens=self.tokens, auth=oauth_header, sleep=sleep
-        )
+        super().__init__(settings, store, **kw)
+        self.page_id = self.account_id
+        self._transfer_http = self.transport(range_mismatch_passes(self.classify), auth=oauth_header)
 
-    def close(self) -> None:
-        for http in (self.http, self._upload_http, self._transfer_http, self._token_http):
-            http.close()
+    def _refresh(self, current: TokenSet) -> TokenSet:
+        return page_token_refresher(self.settings, self._token_http, super()._refresh)(current)
 
     # --- PlatformClient ------------------------------------------------------------------------------
 
     def check(self, post: VideoPost) -> None:
         info = self._probe(post)
         size = post.size
-        problems = (
-            video_problems(PLATFORM, info, size) if is_reel(info) else classic_video_problems(info, size)
-        )
-        problems += [
-            problem.removeprefix(f"{PLATFORM}: ")
-            for problem in validate_copy(PLATFORM, post.title, post.caption(), post.hashtags)
-        ]
-        if problems:
-            kind = "Reel" if is_reel(info) else "Page video"
-            message = f"{post.video.name} cannot go out as a {kind}: {'; '.join(problems)}"
-            raise PlatformError(PLATFORM, ErrorKind.INVALID_MEDIA, message)
+        if is_reel(info):
+            self._check_rules(
+                post, video_problems(PLATFORM, info, size), post.caption(), "cannot go out as a Reel"
+            )
+        else:
+            problems = classic_video_problems(info, size)
+            self._check_rules(post, problems, post.caption(), "cannot go out as a Page video")
 
     def publish(self, post: VideoPost, journal: Journal, progress: Progress | None = None) -> PublishedPost:
         journal.set_state("uploading")
@@ -242,7 +177,7 @@ class FacebookClient:
 
     def metrics(self, post_id: str) -> PostMetrics:
         """Lifetime counters from /{video-id}/video_insights; Reels and other videos name them differently."""
-        answer = _json(self.http.request("GET", self._api(f"/{post_id}/video_insights")))
+        answer = json_object(self.http.request("GET", self._api(f"/{post_id}/video_insights")))
         values: dict[str, Any] = {}
         for row in answer.get("data", []):
             if isinstance(row, dict) and row.get("values"):
@@ -268,7 +203,7 @@ class FacebookClient:
         video_id, upload_url = journal.get("video_id"), journal.get("upload_url")
         resuming = video_id is not None and upload_url is not None
         if video_id is None or upload_url is None:
-            started = _json(
+            started = json_object(
                 self.http.request(
                     "POST", self._api(f"/{self.page_id}/video_reels"), data={"upload_phase": "start"}
                 )
@@ -277,7 +212,7 @@ class FacebookClient:
             journal.put("video_id", video_id)
             journal.put("upload_url", upload_url)
         self._upload_reel(post, video_id, upload_url, resuming, progress)
-        finished = _json(
+        finished = json_object(
             self.http.request(
                 "POST",
                 self._api(f"/{self.page_id}/video_reels"),
@@ -301,24 +236,14 @@ class FacebookClient:
         """One POST of the rest of the file; after a failure, resume where Facebook says the bytes end."""
         size = post.size
         offset = self._bytes_received(video_id) if resuming else 0
-        attempts = self.http.retry.max_attempts
+        attempts = self.retry.max_attempts
         for attempt in range(1, attempts + 1):
             if offset >= size:
                 return
             try:
-                self._upload_http.request(
-                    "POST",
-                    upload_url,
-                    headers={
-                        "offset": str(offset),
-                        "file_size": str(size),
-                        "Content-Type": "application/octet-stream",
-                        "Content-Length": str(size - offset),
-                    },
-                    content=self._reader(post, offset, size - offset, progress),
-                )
+                self._rupload(post, upload_url, offset, progress)
             except PlatformError as error:
-                self._pause_or_raise(error, attempt)
+                self.sleep(self.retry.delay(error, attempt))
             offset = self._bytes_received(video_id)
         if offset < size:
             raise PlatformError(
@@ -339,7 +264,7 @@ class FacebookClient:
         session_id, video_id = journal.get("upload_session_id"), journal.get("video_id")
         offsets = journal.get("transfer_offsets")
         if session_id is None or video_id is None or offsets is None:
-            started = _json(
+            started = json_object(
                 self.http.request("POST", url, data={"upload_phase": "start", "file_size": str(size)})
             )
             offsets = f"{_count(started.get('start_offset'))}-{_count(started.get('end_offset'))}"
@@ -354,7 +279,7 @@ class FacebookClient:
             error = answer.get("error")
             if isinstance(error, dict):
                 mismatches += 1
-                if mismatches > self.http.retry.max_attempts:
+                if mismatches > self.retry.max_attempts:
                     raise PlatformError(
                         PLATFORM,
                         ErrorKind.RETRYABLE,
@@ -385,17 +310,15 @@ class FacebookClient:
         headers, body = multipart_body(
             {"upload_phase": "transfer", "upload_session_id": session_id, "start_offset": str(start)},
             "video_file_chunk",
-            self._reader(post, start, end - start, progress),
+            file_chunks(post.video, start, end - start, self.chunk_size, progress),
             end - start,
         )
-        return _json(self._transfer_http.request("POST", url, headers=headers, content=body))
+        return json_object(self._transfer_http.request("POST", url, headers=headers, content=body))
 
     # --- Shared --------------------------------------------------------------------------------------
 
     def _wait_until_published(self, video_id: str) -> dict[str, Any]:
-        for poll in range(self.max_polls):
-            if poll:
-                self.sleep(self.poll_interval_s)
+        for _poll in self._polls():
             video = self._video(video_id)
             status = _mapping(video.get("status"))
             failure = _processing_failure(video_id, status)
@@ -404,15 +327,10 @@ class FacebookClient:
             publishing = _phase(status, "publishing_phase")
             if status.get("video_status") == "ready" and publishing.get("status") == "complete":
                 return video
-        raise PlatformError(
-            PLATFORM,
-            ErrorKind.RETRYABLE,
-            f"video {video_id} was still processing after {self.max_polls} polls; "
-            "the next attempt asks Facebook again",
-        )
+        raise self._still_waiting(f"video {video_id} was still processing")
 
     def _video(self, video_id: str) -> dict[str, Any]:
-        return _json(
+        return json_object(
             self.http.request("GET", self._api(f"/{video_id}"), params={"fields": "status,permalink_url"})
         )
 
@@ -420,40 +338,6 @@ class FacebookClient:
         permalink = str(video.get("permalink_url") or f"/{video_id}")
         url = permalink if permalink.startswith("http") else PUBLIC_ROOT + permalink
         return PublishedPost(PLATFORM, video_id, url)
-
-    def _pause_or_raise(self, error: PlatformError, attempt: int) -> None:
-        if not error.retryable or attempt >= self.http.retry.max_attempts:
-            raise error
-        delay = error.retry_after_s if error.retry_after_s is not None else self.http.retry.backoff(attempt)
-        if delay > self.http.retry.max_delay_s:
-            raise error
-        self.sleep(delay)
-
-    def _reader(
-        self, post: VideoPost, offset: int, length: int, progress: Progress | None
-    ) -> Callable[[], Iterator[bytes]]:
-        chunks = file_chunks(post.video, offset, length, block=self.chunk_size)
-        if progress is None:
-            return chunks
-        total = post.size
-
-        def read() -> Iterator[bytes]:
-            sent = offset
-            for block in chunks():
-                yield block
-                sent += len(block)
-                progress(sent, total)
-
-        return read
-
-    def _probe(self, post: VideoPost) -> MediaInfo:
-        try:
-            return probe(post.video)
-        except MediaError as error:
-            raise PlatformError(PLATFORM, ErrorKind.INVALID_MEDIA, str(error)) from error
-
-    def _api(self, path: str) -> str:
-        return self.settings.url("api", graph_path(path))
 
     def _video_url(self, path: str) -> str:
         return self.settings.url("video", graph_path(path))
@@ -502,14 +386,6 @@ def _phase(status: Any, name: str) -> dict[str, Any]:
     return _mapping(_mapping(status).get(name))
 
 
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
 def _field(answer: Mapping[str, Any], name: str) -> str:
     value = answer.get(name)
     if value in (None, ""):
@@ -517,15 +393,8 @@ def _field(answer: Mapping[str, Any], name: str) -> str:
     return str(value)
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _count(value: Any) -> int:
-    return _int(value) or 0
+    return as_int(value) or 0
 
 
 def _lower_keys(value: Any) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Meta Graph API pieces that Instagram and Facebook share: the error envelope, rupload auth, token exchange.
+"""What Instagram and Facebook share of Meta's Graph API: the error envelope, rupload auth, token exchange.
 
 Graph answers almost every failure with HTTP 400 and an envelope
 `{"error": {"message", "type", "code", "error_subcode", "error_user_msg", "fbtrace_id", "is_transient"}}`,
@@ -9,15 +9,23 @@ Throttling is HTTP 400 with code 4/17/32/613 (+ BUC 80001...), and the wait is i
 
 from __future__ import annotations
 
-import time
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
-from resources.platforms.config import PlatformSettings
-from resources.platforms.credentials import AccountTokens, CredentialStore, Refresher, TokenSet
-from resources.platforms.errors import ErrorKind, PlatformError, redact
-from resources.platforms.http import Classifier, PlatformHttp, wait_hint
+from resources.platforms.base import Progress, VideoPost
+from resources.platforms.client_base import ClientOptions, PlatformClientBase
+from resources.platforms.config import ACCOUNT_IDS, PlatformSettings
+from resources.platforms.credentials import CredentialStore, Refresher, TokenSet, token_set_from_answer
+from resources.platforms.errors import ErrorKind, PlatformError, kind_for_status, redact
+from resources.platforms.http import (
+    Classifier,
+    PlatformHttp,
+    RetryPolicy,
+    file_chunks,
+    json_object,
+    wait_hint,
+)
 
 GRAPH_VERSION = "v25.0"
 DAILY_CAP_WINDOW_S = 24 * 3600.0  # publishing caps are counted over a rolling 24 h (spec 4.5, 5.2)
@@ -53,17 +61,11 @@ def error_code(code: int | None, subcode: int | None) -> str | None:
     return f"{code}/{subcode}" if subcode is not None else str(code)
 
 
-def _int(value: Any) -> int | None:
+def as_int(value: Any) -> int | None:
+    """Graph sends numbers as numbers or strings, and sometimes not at all."""
     try:
         return int(value)
     except (TypeError, ValueError):
-        return None
-
-
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
         return None
 
 
@@ -86,17 +88,13 @@ def _kind(code: int | None, subcode: int | None, transient: bool, status: int) -
         return ErrorKind.POLICY
     if code in INVALID_MEDIA_CODES:
         return ErrorKind.INVALID_MEDIA
-    if transient or code in TRANSIENT_CODES or status >= 500 or code in (-1, -2):
+    if transient or code in TRANSIENT_CODES or code in (-1, -2):
         return ErrorKind.RETRYABLE
-    if status == 401:
-        return ErrorKind.AUTH
-    if status == 429:
-        return ErrorKind.RATE_LIMIT
-    return ErrorKind.POLICY
+    return kind_for_status(status)
 
 
 def _graph_error(platform: str, response: httpx.Response, error: dict[str, Any]) -> PlatformError:
-    code, subcode = _int(error.get("code")), _int(error.get("error_subcode"))
+    code, subcode = as_int(error.get("code")), as_int(error.get("error_subcode"))
     kind = _kind(code, subcode, bool(error.get("is_transient")), response.status_code)
     text = str(error.get("error_user_msg") or error.get("message") or "no message")
     if error.get("error_user_msg") and error.get("message"):
@@ -137,12 +135,12 @@ def classify_graph(platform: str) -> Classifier:
 
     def classify(response: httpx.Response) -> PlatformError | None:
         status = response.status_code
-        body = _json(response)
-        if status < 400 and not (isinstance(body, dict) and isinstance(body.get("error"), dict)):
+        body = json_object(response)
+        if status < 400 and not isinstance(body.get("error"), dict):
             return None
-        if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        if isinstance(body.get("error"), dict):
             return _graph_error(platform, response, body["error"])
-        if isinstance(body, dict) and isinstance(body.get("debug_info"), dict):
+        if isinstance(body.get("debug_info"), dict):
             return _upload_error(platform, response, body["debug_info"])
         kind = _kind(None, None, False, status)
         retry_after = wait_hint(response) if kind is ErrorKind.RATE_LIMIT else None
@@ -197,41 +195,54 @@ def token_refresher(settings: PlatformSettings, http: PlatformHttp) -> Refresher
                 f"the token exchange was refused ({reason}); run `pellacia-dist auth {settings.platform}`",
                 code=error.code,
             ) from error
-        grant = _json(response)
-        if not isinstance(grant, dict) or not grant.get("access_token"):
-            raise PlatformError(
-                settings.platform, ErrorKind.AUTH, "the token exchange answered without an access token"
-            )
-        expires_in = _int(grant.get("expires_in"))
-        return TokenSet(
-            access_token=str(grant["access_token"]),
-            refresh_token=None,
-            expires_at=None if expires_in is None else time.time() + expires_in,
-        )
+        return token_set_from_answer(settings.platform, json_object(response))
 
     return refresh
 
 
-def account_tokens(
-    settings: PlatformSettings, store: CredentialStore | None, refresh_http: PlatformHttp
-) -> AccountTokens:
-    """The account's tokens: stored ones (the newest after a refresh) win over the environment's."""
-    stored = store.load(settings.platform, settings.account) if store is not None else None
-    if stored is None:
-        if not settings.access_token:
+class GraphClient(PlatformClientBase):
+    """What the Instagram and Facebook clients share: Graph's classifier, OAuth-header transports, and
+    Meta's token exchange (long-lived tokens renew themselves, there are no refresh tokens)."""
+
+    self_renewing_tokens = True
+    account_id_meaning: str  # what PELLACIA_<P>_<ACCOUNT ID> names, for the error when it is missing
+
+    def __init__(
+        self, settings: PlatformSettings, store: CredentialStore | None = None, **kw: Unpack[ClientOptions]
+    ) -> None:
+        if not settings.account_id:
             raise PlatformError(
-                settings.platform,
+                self.platform,
                 ErrorKind.AUTH,
-                f"no access token for account '{settings.account}': set "
-                f"PELLACIA_{settings.platform.upper()}_ACCESS_TOKEN or run "
-                f"`pellacia-dist auth {settings.platform}`",
+                f"no account to publish to: set {ACCOUNT_IDS[self.platform]} to {self.account_id_meaning}",
             )
-        stored = TokenSet(settings.access_token, settings.refresh_token or settings.access_token)
-    return AccountTokens(
-        settings.platform,
-        settings.account,
-        stored,
-        token_refresher(settings, refresh_http),
-        store,
-        client_secret=settings.client_secret,
-    )
+        super().__init__(settings, store, **kw)
+        self.account_id = settings.account_id
+        self.classify = classify_graph(self.platform)
+        self._token_http = self.transport(self.classify, signed=False)
+        self.http = self.transport(self.classify, auth=oauth_header)
+        # rupload is resumed by the client from the offset the host reports, never re-sent as it was.
+        self._upload_http = self.transport(
+            self.classify, auth=oauth_header, retry=RetryPolicy(max_attempts=1)
+        )
+
+    def _refresh(self, current: TokenSet) -> TokenSet:
+        return token_refresher(self.settings, self._token_http)(current)
+
+    def _api(self, path: str) -> str:
+        return self.settings.url("api", graph_path(path))
+
+    def _rupload(self, post: VideoPost, upload_url: str, offset: int, progress: Progress | None) -> None:
+        """One POST of the file from `offset` on to a rupload URL, as its `offset`/`file_size` headers say."""
+        size = post.size
+        self._upload_http.request(
+            "POST",
+            upload_url,
+            headers={
+                "offset": str(offset),
+                "file_size": str(size),
+                "Content-Type": "application/octet-stream",
+                "Content-Length": str(size - offset),
+            },
+            content=file_chunks(post.video, offset, size - offset, self.chunk_size, progress),
+        )

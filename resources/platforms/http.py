@@ -9,10 +9,12 @@ server failed: that outcome is ambiguous and the caller must ask the platform fi
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import json
 import logging
 import random
+import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from resources.platforms.base import Progress
 from resources.platforms.errors import AmbiguousOutcomeError, ErrorKind, PlatformError, redact
 
 BLOCK_SIZE = 1024 * 1024
@@ -53,18 +56,48 @@ class RetryPolicy:
         """Exponential backoff with full jitter, as Google's upload sample does."""
         return float(min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1) * random.uniform(0.5, 1.0)))
 
+    def delay(self, failure: PlatformError, attempt: int) -> float:
+        """Seconds to wait after `failure` on try `attempt`: the platform's own hint, else backoff.
+
+        Raises `failure` when another try is pointless (not retryable, or the last attempt), and a "try
+        later" error when the platform asks for a longer wait than `max_delay_s`.
+        """
+        if not failure.retryable or attempt >= self.max_attempts:
+            raise failure
+        delay = failure.retry_after_s if failure.retry_after_s is not None else self.backoff(attempt)
+        if delay > self.max_delay_s:
+            raise PlatformError(
+                failure.platform,
+                failure.kind,
+                f"{failure.args[0].split(': ', 1)[-1]} (asked to wait {delay:.0f} s; try later)",
+                status=failure.status,
+                code=failure.code,
+                retry_after_s=delay,
+            ) from failure
+        return delay
+
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def basic_auth(client_id: str, client_secret: str) -> dict[str, str]:
+    """HTTP Basic client authentication, as confidential clients use it at X's token endpoint."""
+    pair = f"{client_id}:{client_secret}".encode()
+    return {"Authorization": f"Basic {base64.b64encode(pair).decode()}"}
+
+
 def file_chunks(
-    path: Path, offset: int, length: int, block: int = BLOCK_SIZE
+    path: Path, offset: int, length: int, block: int = BLOCK_SIZE, progress: Progress | None = None
 ) -> Callable[[], Iterator[bytes]]:
-    """A re-startable reader of `length` bytes at `offset`: memory stays at one block, whatever the size."""
+    """A re-startable reader of `length` bytes at `offset`: memory stays at one block, whatever the size.
+
+    `progress` hears, after each block is taken, how far into the file the upload is.
+    """
 
     def read() -> Iterator[bytes]:
         remaining = length
+        total = path.stat().st_size
         with path.open("rb") as handle:
             handle.seek(offset)
             while remaining > 0:
@@ -73,8 +106,53 @@ def file_chunks(
                     raise PlatformError("local", ErrorKind.INVALID_MEDIA, f"{path} shrank while uploading")
                 remaining -= len(data)
                 yield data
+                if progress is not None:
+                    progress(offset + length - remaining, total)
 
     return read
+
+
+def multipart_body(
+    fields: Mapping[str, str],
+    file_field: str,
+    chunks: Callable[[], Iterator[bytes]],
+    length: int,
+) -> tuple[dict[str, str], Callable[[], Iterator[bytes]]]:
+    """A streamed multipart/form-data body: headers with its exact Content-Length, and a body factory.
+
+    httpx's own encoder reads a `files=` part whole into memory (and sends no length for a stream); this
+    keeps one block of `chunks` (`length` bytes of the file) in memory.
+    """
+    boundary = f"pellacia-{secrets.token_hex(16)}"
+    head = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    )
+    head += (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="blob"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+
+    def body() -> Iterator[bytes]:
+        yield head
+        yield from chunks()
+        yield tail
+
+    headers = {
+        "Content-Type": f"multipart/form-data; boundary={boundary}",
+        "Content-Length": str(len(head) + length + len(tail)),
+    }
+    return headers, body
+
+
+def json_object(response: httpx.Response) -> dict[str, Any]:
+    """The answer's JSON object; {} when the body is not one (an HTML error page, an empty body)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def wait_hint(response: httpx.Response, now: float | None = None) -> float | None:
@@ -200,20 +278,7 @@ class PlatformHttp:
                 self.tokens.refresh()
                 refreshed = True
                 continue
-            if not failure.retryable or attempt >= self.retry.max_attempts:
-                raise failure
-            delay = (
-                failure.retry_after_s if failure.retry_after_s is not None else self.retry.backoff(attempt)
-            )
-            if delay > self.retry.max_delay_s:
-                raise PlatformError(
-                    self.platform,
-                    failure.kind,
-                    f"{failure.args[0].split(': ', 1)[-1]} (asked to wait {delay:.0f} s; try later)",
-                    status=failure.status,
-                    code=failure.code,
-                    retry_after_s=delay,
-                )
+            delay = self.retry.delay(failure, attempt)
             self.log.warning("%s; retrying in %.1f s (attempt %d)", failure, delay, attempt)
             self.sleep(delay)
 

@@ -11,20 +11,16 @@ list, matched by caption, gives the media id: the container does not expose it.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
-from pellacia_assets.rendering.errors import MediaError
-from pellacia_assets.rendering.probe import MediaInfo, probe
+from pellacia_assets.rendering.probe import MediaInfo
 from resources.platforms.base import Journal, PostMetrics, Progress, PublishedPost, VideoPost
+from resources.platforms.client_base import ClientOptions
 from resources.platforms.config import PlatformSettings
 from resources.platforms.credentials import CredentialStore
 from resources.platforms.errors import ErrorKind, PlatformError
-from resources.platforms.graph import account_tokens, classify_graph, graph_path, oauth_header
-from resources.platforms.http import BLOCK_SIZE, PlatformHttp, RetryPolicy, file_chunks
-from resources.platforms.limits import validate_copy
+from resources.platforms.graph import GraphClient
 from resources.platforms.video_limits import video_problems
 
 PLATFORM = "instagram"
@@ -44,7 +40,7 @@ class ContainerExpiredError(Exception):
     """The container passed its 24 hours before it was published: a new one is needed."""
 
 
-class InstagramClient:
+class InstagramClient(GraphClient):
     """One Instagram professional account (settings.account_id = PELLACIA_INSTAGRAM_USER_ID).
 
     rupload takes the whole file in one request, so `chunk_size` is the block streamed from disk (memory
@@ -52,66 +48,21 @@ class InstagramClient:
     """
 
     platform = PLATFORM
+    account_id_meaning = "the professional account's IG user id"
 
     def __init__(
-        self,
-        settings: PlatformSettings,
-        store: CredentialStore | None = None,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        poll_interval_s: float = 5.0,
-        max_polls: int = 120,
-        chunk_size: int = BLOCK_SIZE,
-        retry: RetryPolicy | None = None,
+        self, settings: PlatformSettings, store: CredentialStore | None = None, **kw: Unpack[ClientOptions]
     ) -> None:
-        if not settings.account_id:
-            raise PlatformError(
-                PLATFORM,
-                ErrorKind.AUTH,
-                "no Instagram account id: set PELLACIA_INSTAGRAM_USER_ID to the professional account's "
-                "IG user id",
-            )
-        self.settings = settings
-        self.account = settings.account
-        self.user_id = settings.account_id
-        self.sleep = sleep
-        self.poll_interval_s = poll_interval_s
-        self.max_polls = max_polls
-        self.chunk_size = chunk_size
-        self.retry = retry or RetryPolicy()
-        classify = classify_graph(PLATFORM)
-        self._token_http = PlatformHttp(PLATFORM, classify, sleep=sleep, retry=RetryPolicy(max_attempts=2))
-        self.tokens = account_tokens(settings, store, self._token_http)
-        self.http = PlatformHttp(
-            PLATFORM, classify, tokens=self.tokens, auth=oauth_header, sleep=sleep, retry=self.retry
-        )
-        # Uploads are retried here, from the offset rupload reports, not by re-sending the same bytes.
-        self._upload_http = PlatformHttp(
-            PLATFORM, classify, tokens=self.tokens, auth=oauth_header, sleep=sleep, retry=RetryPolicy(1)
-        )
-
-    def close(self) -> None:
-        for http in (self.http, self._upload_http, self._token_http):
-            http.close()
+        super().__init__(settings, store, **kw)
+        self.user_id = self.account_id
 
     # --- PlatformClient --------------------------------------------------------------------------------
 
     def check(self, post: VideoPost) -> None:
         """Refuse, before any request, a file Instagram would reject (spec 4.3, 4.4)."""
-        try:
-            info = probe(post.video)
-        except (MediaError, OSError) as error:
-            raise PlatformError(
-                PLATFORM, ErrorKind.INVALID_MEDIA, f"cannot publish {post.video}: {error}"
-            ) from error
+        info = self._probe(post)
         problems = video_problems(PLATFORM, info, info.size_bytes) + _reel_problems(info)
-        problems += validate_copy(PLATFORM, post.title, self._caption(post), post.hashtags)
-        if problems:
-            raise PlatformError(
-                PLATFORM,
-                ErrorKind.INVALID_MEDIA,
-                f"{post.video.name} cannot be a Reel: {'; '.join(problems)}",
-            )
+        self._check_rules(post, problems, self._caption(post), "cannot be a Reel")
 
     def publish(self, post: VideoPost, journal: Journal, progress: Progress | None = None) -> PublishedPost:
         """Container -> rupload -> processing -> media_publish, resuming from the journal's ids."""
@@ -158,7 +109,7 @@ class InstagramClient:
     def metrics(self, post_id: str) -> PostMetrics:
         """Lifetime insights of one Reel (spec 4.7); Instagram keeps no per-day series per media."""
         response = self.http.request(
-            "GET", self._url(f"/{post_id}/insights"), params={"metric": ",".join(INSIGHT_METRICS)}
+            "GET", self._api(f"/{post_id}/insights"), params={"metric": ",".join(INSIGHT_METRICS)}
         )
         values: dict[str, int] = {}
         for entry in response.json().get("data", []):
@@ -174,9 +125,6 @@ class InstagramClient:
 
     # --- steps -----------------------------------------------------------------------------------------
 
-    def _url(self, path: str) -> str:
-        return self.settings.url("api", graph_path(path))
-
     def _caption(self, post: VideoPost) -> str:
         return post.caption() or post.title
 
@@ -184,7 +132,7 @@ class InstagramClient:
         """content_publishing_limit: with the 24 h quota used up, media_publish would fail with 9/2207042."""
         response = self.http.request(
             "GET",
-            self._url(f"/{self.user_id}/content_publishing_limit"),
+            self._api(f"/{self.user_id}/content_publishing_limit"),
             params={"fields": "config,quota_usage"},
         )
         entries = response.json().get("data") or [{}]
@@ -221,7 +169,7 @@ class InstagramClient:
         journal.set_state("uploading")
         response = self.http.request(
             "POST",
-            self._url(f"/{self.user_id}/media"),
+            self._api(f"/{self.user_id}/media"),
             data={
                 "media_type": "REELS",
                 "upload_type": "resumable",
@@ -251,30 +199,11 @@ class InstagramClient:
         attempt = 0
         while offset < size:
             try:
-                self._upload_http.request(
-                    "POST",
-                    container.uri,
-                    headers={
-                        "offset": str(offset),
-                        "file_size": str(size),
-                        "Content-Length": str(size - offset),
-                        "Content-Type": "application/octet-stream",
-                    },
-                    content=_reporting(
-                        file_chunks(post.video, offset, size - offset, self.chunk_size),
-                        offset,
-                        size,
-                        progress,
-                    ),
-                )
+                self._rupload(post, container.uri, offset, progress)
                 break
             except PlatformError as error:
                 attempt += 1
-                if not error.retryable or attempt >= self.retry.max_attempts:
-                    raise
-                self.sleep(
-                    error.retry_after_s if error.retry_after_s is not None else self.retry.backoff(attempt)
-                )
+                self.sleep(self.retry.delay(error, attempt))
                 offset = self._uploaded_offset(container)
         journal.put("uploaded_container", container.id)
 
@@ -292,7 +221,7 @@ class InstagramClient:
         """The container's status_code/status, or None when Graph no longer knows it."""
         try:
             response = self.http.request(
-                "GET", self._url(f"/{container_id}"), params={"fields": "status_code,status"}
+                "GET", self._api(f"/{container_id}"), params={"fields": "status_code,status"}
             )
         except PlatformError as error:
             if error.code == MISSING_NODE:
@@ -303,7 +232,7 @@ class InstagramClient:
 
     def _await_processing(self, container: Container) -> None:
         """Poll status_code until FINISHED; ERROR is a rejection, EXPIRED needs a new container."""
-        for poll in range(self.max_polls):
+        for _poll in self._polls():
             status = self._status(container.id) or {"status_code": "EXPIRED"}
             code = status.get("status_code")
             if code == "FINISHED":
@@ -317,20 +246,13 @@ class InstagramClient:
                 )
             if code == "EXPIRED":
                 raise ContainerExpiredError(container.id)
-            if poll + 1 < self.max_polls:
-                self.sleep(self.poll_interval_s)
-        raise PlatformError(
-            PLATFORM,
-            ErrorKind.RETRYABLE,
-            f"container {container.id} was still processing after {self.max_polls} polls; "
-            "the next attempt resumes it",
-        )
+        raise self._still_waiting(f"container {container.id} was still processing")
 
     def _publish_container(self, container: Container, journal: Journal) -> PublishedPost:
         try:
             response = self.http.request(
                 "POST",
-                self._url(f"/{self.user_id}/media_publish"),
+                self._api(f"/{self.user_id}/media_publish"),
                 creates=True,
                 data={"creation_id": container.id},
             )
@@ -345,7 +267,7 @@ class InstagramClient:
 
     def _media(self, media_id: str) -> PublishedPost | None:
         try:
-            response = self.http.request("GET", self._url(f"/{media_id}"), params={"fields": "id,permalink"})
+            response = self.http.request("GET", self._api(f"/{media_id}"), params={"fields": "id,permalink"})
         except PlatformError as error:
             if error.code == MISSING_NODE:
                 return None
@@ -356,7 +278,7 @@ class InstagramClient:
     def _recent_media_with_caption(self, caption: str) -> PublishedPost | None:
         response = self.http.request(
             "GET",
-            self._url(f"/{self.user_id}/media"),
+            self._api(f"/{self.user_id}/media"),
             params={"fields": "id,caption,permalink,timestamp", "limit": str(RECENT_MEDIA)},
         )
         for media in response.json().get("data", []):
@@ -373,19 +295,3 @@ def _reel_problems(info: MediaInfo) -> list[str]:
     if info.has_audio and info.audio_codec != "aac":
         problems.append(f"audio must be AAC, not {info.audio_codec}")
     return problems
-
-
-def _reporting(
-    chunks: Callable[[], Iterator[bytes]], offset: int, total: int, progress: Progress | None
-) -> Callable[[], Iterator[bytes]]:
-    """The same re-startable reader, telling `progress` how many bytes of the file have been sent."""
-
-    def read() -> Iterator[bytes]:
-        sent = offset
-        for block in chunks():
-            yield block
-            sent += len(block)
-            if progress is not None:
-                progress(sent, total)
-
-    return read

@@ -2,7 +2,7 @@
 
 Pure code (no Dagster): the script writer uses it to make copy that fits, the publishing clients and the
 asset checks use it to refuse copy that would be rejected. Sources and certainty tags ([V] verified,
-[S] secondary, [U] unverified) refer to shared/reference/platform_protocols.md. Where a platform does not
+[S] secondary, [U] unverified) refer to docs/reference/platform_protocols.md. Where a platform does not
 document a limit, or does not say what a "character" is, the stricter reading is taken: "characters" are
 counted as UTF-16 code units, which are never fewer than code points.
 """

@@ -1,6 +1,6 @@
 """The LinkedIn client: a video uploaded in pre-signed parts, then one post through the Posts API.
 
-Flow (shared/reference/platform_protocols.md section 7): `initializeUpload` hands out the video URN and one
+Flow (docs/reference/platform_protocols.md section 7): `initializeUpload` hands out the video URN and one
 pre-signed URL per 4 MiB part; each part is PUT as returned and its ETag kept, in order; `finalizeUpload`
 sends the ETags back; the video is polled until AVAILABLE; `POST /rest/posts` answers 201 with the post URN
 in the `x-restli-id` header. Every /rest call carries `LinkedIn-Version` and `X-Restli-Protocol-Version`.
@@ -14,22 +14,21 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import quote
 
 import httpx
 
-from pellacia_assets.rendering.errors import MediaError
-from pellacia_assets.rendering.probe import probe
 from resources.platforms.base import Journal, PostMetrics, Progress, PublishedPost, VideoPost
+from resources.platforms.client_base import ClientOptions, PlatformClientBase
 from resources.platforms.config import PlatformSettings
-from resources.platforms.credentials import AccountTokens, CredentialStore, TokenSet
+from resources.platforms.credentials import CredentialStore, TokenSet
 from resources.platforms.errors import AmbiguousOutcomeError, ErrorKind, PlatformError
-from resources.platforms.http import BLOCK_SIZE, PlatformHttp, file_chunks, wait_hint
-from resources.platforms.limits import escape_little_text, validate_copy
+from resources.platforms.http import file_chunks, json_object, wait_hint
+from resources.platforms.limits import escape_little_text
 from resources.platforms.video_limits import video_problems
 
 PLATFORM = "linkedin"
@@ -53,7 +52,7 @@ def classify(response: httpx.Response) -> PlatformError | None:
     status = response.status_code
     if status < 400:
         return None
-    body = _json_object(response)
+    body = json_object(response)
     code = str(body.get("code") or body.get("error") or body.get("serviceErrorCode") or "") or None
     detail = str(body.get("message") or body.get("error_description") or response.reason_phrase or "")
     where = f"{response.request.method} {response.request.url.path}"
@@ -109,14 +108,6 @@ def classify(response: httpx.Response) -> PlatformError | None:
         status=status,
         code=code,
     )
-
-
-def _json_object(response: httpx.Response) -> dict[str, Any]:
-    try:
-        data = response.json()
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def urn_path(urn: str) -> str:
@@ -203,7 +194,7 @@ def _media_id(post: dict[str, Any]) -> str | None:
     return str(media["id"]) if media.get("id") else None
 
 
-class LinkedInClient:
+class LinkedInClient(PlatformClientBase):
     """Publishes videos as one LinkedIn author (organization or member) through the documented REST API.
 
     LinkedIn fixes the part boundaries itself; `chunk_size` is how much of a part is held in memory while
@@ -219,56 +210,29 @@ class LinkedInClient:
         settings: PlatformSettings,
         store: CredentialStore | None = None,
         *,
-        sleep: Callable[[float], None] = time.sleep,
-        poll_interval_s: float = 5.0,
-        max_polls: int = 120,
-        chunk_size: int = BLOCK_SIZE,
         parts_in_flight: int | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        self.settings = settings
-        self.account = settings.account
         self.author = _author(settings.account_id)
         self.version = settings.options.get("version", DEFAULT_VERSION)
         if not _VERSION.fullmatch(self.version):
             raise PlatformError(
                 PLATFORM, ErrorKind.POLICY, f"PELLACIA_LINKEDIN_VERSION must be YYYYMM, not {self.version!r}"
             )
-        self.sleep = sleep
-        self.poll_interval_s = poll_interval_s
-        self.max_polls = max_polls
-        self.chunk_size = chunk_size
         self.parts_in_flight = _parts_in_flight(parts_in_flight, settings.options.get("parts_in_flight"))
-        initial = (store.load(PLATFORM, settings.account) if store else None) or _environment_tokens(settings)
-        self.tokens = AccountTokens(
-            PLATFORM, settings.account, initial, self._refresh, store, settings.client_secret
-        )
-        self.api = PlatformHttp(PLATFORM, classify, tokens=self.tokens, sleep=sleep)
-        self.anonymous = PlatformHttp(PLATFORM, classify, sleep=sleep)
-
-    def close(self) -> None:
-        self.api.close()
-        self.anonymous.close()
+        super().__init__(settings, store, **options)
+        self.api = self.transport(classify)
+        self.anonymous = self.transport(classify, signed=False)
 
     # --- PlatformClient --------------------------------------------------------------------------------
 
     def check(self, post: VideoPost) -> None:
         if not post.video.is_file():
             raise PlatformError(PLATFORM, ErrorKind.INVALID_MEDIA, f"the video {post.video} does not exist")
-        try:
-            info = probe(post.video)
-        except MediaError as error:
-            raise PlatformError(
-                PLATFORM, ErrorKind.INVALID_MEDIA, f"{post.video.name} is not a readable video: {error}"
-            ) from error
-        problems = video_problems(PLATFORM, info, info.size_bytes)
-        problems += [
-            problem.removeprefix(f"{PLATFORM}: ")
-            for problem in validate_copy(PLATFORM, post.title, post.caption(), post.hashtags)
-        ]
-        if problems:
-            raise PlatformError(
-                PLATFORM, ErrorKind.INVALID_MEDIA, f"{post.video.name} cannot go out: {'; '.join(problems)}"
-            )
+        info = self._probe(post)
+        self._check_rules(
+            post, video_problems(PLATFORM, info, info.size_bytes), post.caption(), "cannot go out"
+        )
 
     def publish(self, post: VideoPost, journal: Journal, progress: Progress | None = None) -> PublishedPost:
         self.check(post)
@@ -324,7 +288,7 @@ class LinkedInClient:
                 "uploadThumbnail": False,
             }
         }
-        answer = _json_object(self._rest("POST", "/videos?action=initializeUpload", json_body=request))
+        answer = json_object(self._rest("POST", "/videos?action=initializeUpload", json_body=request))
         value = answer.get("value")
         if not isinstance(value, dict) or not value.get("video"):
             raise PlatformError(PLATFORM, ErrorKind.RETRYABLE, "initializeUpload sent no video URN")
@@ -414,7 +378,7 @@ class LinkedInClient:
 
     def _wait_until_available(self, video: str) -> None:
         status = "PROCESSING"
-        for _poll in range(self.max_polls):
+        for _poll in self._polls():
             state = self._video(video)
             if state is None:
                 raise PlatformError(PLATFORM, ErrorKind.RETRYABLE, f"the uploaded video {video} disappeared")
@@ -428,16 +392,11 @@ class LinkedInClient:
                     ErrorKind.INVALID_MEDIA,
                     f"LinkedIn could not process the video {video}" + (f": {reason}" if reason else ""),
                 )
-            self.sleep(self.poll_interval_s)
-        raise PlatformError(
-            PLATFORM,
-            ErrorKind.RETRYABLE,
-            f"the video {video} was still {status} after {self.max_polls} polls; publishing again waits on",
-        )
+        raise self._still_waiting(f"the video {video} was still {status}")
 
     def _video(self, urn: str) -> dict[str, Any] | None:
         try:
-            return _json_object(self._rest("GET", f"/videos/{urn_path(urn)}"))
+            return json_object(self._rest("GET", f"/videos/{urn_path(urn)}"))
         except PlatformError as error:
             if error.status == 404:
                 return None
@@ -495,7 +454,7 @@ class LinkedInClient:
 
     def _post(self, urn: str) -> dict[str, Any] | None:
         try:
-            return _json_object(self._rest("GET", f"/posts/{urn_path(urn)}"))
+            return json_object(self._rest("GET", f"/posts/{urn_path(urn)}"))
         except PlatformError as error:
             if error.status in (404, 410):
                 return None
@@ -506,7 +465,7 @@ class LinkedInClient:
         for page in range(FINDER_PAGES):
             start = page * FINDER_PAGE_SIZE
             query = f"q=author&author={urn_path(self.author)}&count={FINDER_PAGE_SIZE}&start={start}"
-            answer = _json_object(self._rest("GET", f"/posts?{query}", headers={"X-RestLi-Method": "FINDER"}))
+            answer = json_object(self._rest("GET", f"/posts?{query}", headers={"X-RestLi-Method": "FINDER"}))
             elements = [element for element in answer.get("elements") or [] if isinstance(element, dict)]
             yield from elements
             if len(elements) < FINDER_PAGE_SIZE:
@@ -520,7 +479,7 @@ class LinkedInClient:
             f"q=organizationalEntity&organizationalEntity={urn_path(self.author)}"
             f"&{kind}=List({urn_path(post_id)})"
         )
-        answer = _json_object(self._rest("GET", f"/organizationalEntityShareStatistics?{query}"))
+        answer = json_object(self._rest("GET", f"/organizationalEntityShareStatistics?{query}"))
         stats: dict[str, Any] = next(
             (
                 element.get("totalShareStatistics") or {}
@@ -548,7 +507,7 @@ class LinkedInClient:
         counts: dict[str, int] = {}
         for metric in MEMBER_METRICS:
             query = f"q=entity&entity={entity}&queryType={metric}&aggregation=TOTAL"
-            answer = _json_object(self._rest("GET", f"/memberCreatorPostAnalytics?{query}"))
+            answer = json_object(self._rest("GET", f"/memberCreatorPostAnalytics?{query}"))
             counts[metric] = sum(int(element.get("count", 0)) for element in answer.get("elements") or [])
         return PostMetrics(
             views=counts["IMPRESSION"],
@@ -584,40 +543,7 @@ class LinkedInClient:
 
     def _refresh(self, current: TokenSet) -> TokenSet:
         """POST {oauth root}/oauth/v2/accessToken; LinkedIn keeps the refresh token's original expiry."""
-        if not (self.settings.client_id and self.settings.client_secret):
-            raise PlatformError(
-                PLATFORM,
-                ErrorKind.AUTH,
-                "the access token needs refreshing but PELLACIA_LINKEDIN_CLIENT_ID or "
-                "PELLACIA_LINKEDIN_CLIENT_SECRET is not set",
-                status=401,
-            )
-        response = self.anonymous.request(
-            "POST",
-            self.settings.url("oauth", "/oauth/v2/accessToken"),
-            authenticated=False,
-            data={
-                "grant_type": "refresh_token",
-                "refresh_token": current.refresh_token,
-                "client_id": self.settings.client_id,
-                "client_secret": self.settings.client_secret,
-            },
-        )
-        answer = _json_object(response)
-        if not answer.get("access_token"):
-            raise PlatformError(
-                PLATFORM, ErrorKind.AUTH, "the token endpoint answered without an access token"
-            )
-        now = time.time()
-        extra = dict(current.extra)
-        if answer.get("refresh_token_expires_in"):
-            extra["refresh_token_expires_at"] = now + float(answer["refresh_token_expires_in"])
-        return TokenSet(
-            access_token=str(answer["access_token"]),
-            refresh_token=str(answer.get("refresh_token") or current.refresh_token),
-            expires_at=now + float(answer["expires_in"]) if answer.get("expires_in") else None,
-            extra=extra,
-        )
+        return self._refresh_grant(self.anonymous, "/oauth/v2/accessToken", current)
 
 
 def _author(account_id: str | None) -> str:
@@ -641,17 +567,6 @@ def _parts_in_flight(given: int | None, configured: str | None) -> int:
             f"PELLACIA_LINKEDIN_PARTS_IN_FLIGHT must be a whole number of at least 1, not {text!r}",
         )
     return int(text)
-
-
-def _environment_tokens(settings: PlatformSettings) -> TokenSet:
-    if not settings.access_token:
-        raise PlatformError(
-            PLATFORM,
-            ErrorKind.AUTH,
-            f"no LinkedIn token for account '{settings.account}': set PELLACIA_LINKEDIN_ACCESS_TOKEN or run "
-            "`pellacia-dist auth linkedin`",
-        )
-    return TokenSet(settings.access_token, settings.refresh_token)
 
 
 def _journaled_etags(journal: Journal, count: int) -> list[str | None]:

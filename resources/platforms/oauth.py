@@ -24,11 +24,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 from resources.platforms.config import PlatformSettings
-from resources.platforms.credentials import TokenSet
+from resources.platforms.credentials import TokenSet, token_set_from_answer
 from resources.platforms.errors import ErrorKind, PlatformError, redact
 from resources.platforms.facebook import page_token_refresher
 from resources.platforms.graph import classify_graph, token_refresher
-from resources.platforms.http import PlatformHttp
+from resources.platforms.http import PlatformHttp, basic_auth
 
 CALLBACK_PATH = "/callback"
 TOKEN_TIMEOUT_S = 30.0
@@ -54,7 +54,7 @@ class OAuthFlow:
     extra_authorize: tuple[tuple[str, str], ...] = ()
 
 
-# Sources: ../shared/reference/platform_protocols.md sections 2.1, 3.1, 4.1, 5.1, 6.2, 7.1.
+# Sources: docs/reference/platform_protocols.md sections 2.1, 3.1, 4.1, 5.1, 6.2, 7.1.
 FLOWS: dict[str, OAuthFlow] = {
     "youtube": OAuthFlow(
         "https://accounts.google.com/o/oauth2/v2/auth",
@@ -174,21 +174,11 @@ def exchange_code(platform: str, settings: PlatformSettings, consent: Consent, c
         fields["code_verifier"] = consent.verifier
     headers: dict[str, str] = {}
     if flow.basic_auth and settings.client_secret:
-        pair = f"{client_id}:{settings.client_secret}".encode()
-        headers["Authorization"] = f"Basic {base64.b64encode(pair).decode()}"
+        headers |= basic_auth(client_id, settings.client_secret)
     elif settings.client_secret:
         fields["client_secret"] = settings.client_secret
     body = _token_answer(platform, hidden, lambda client: client.post(url, data=fields, headers=headers))
-    now = time.time()
-    extra: dict[str, Any] = {key: body[key] for key in ("open_id", "scope") if key in body}
-    if body.get("refresh_expires_in"):
-        extra["refresh_expires_at"] = now + float(body["refresh_expires_in"])
-    return TokenSet(
-        access_token=str(body["access_token"]),
-        refresh_token=body.get("refresh_token"),
-        expires_at=now + float(body["expires_in"]) if body.get("expires_in") else None,
-        extra=extra,
-    )
+    return token_set_from_answer(platform, body)
 
 
 def _token_answer(

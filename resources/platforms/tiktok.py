@@ -15,20 +15,17 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
-from pellacia_assets.rendering.errors import MediaError
-from pellacia_assets.rendering.probe import MediaInfo, probe
 from resources.platforms.base import Journal, PostMetrics, Progress, PublishedPost, VideoPost
+from resources.platforms.client_base import ClientOptions, PlatformClientBase
 from resources.platforms.config import PlatformSettings
-from resources.platforms.credentials import AccountTokens, CredentialStore, TokenSet
-from resources.platforms.errors import ErrorKind, PlatformError
-from resources.platforms.http import PlatformHttp, file_chunks, wait_hint
-from resources.platforms.limits import validate_copy
+from resources.platforms.credentials import CredentialStore, TokenSet
+from resources.platforms.errors import ErrorKind, PlatformError, kind_for_status
+from resources.platforms.http import file_chunks, json_object, wait_hint
 from resources.platforms.video_limits import video_problems
 
 PLATFORM = "tiktok"
@@ -96,30 +93,15 @@ RESTARTABLE_FAIL_REASONS = frozenset({"internal", "spam_risk_too_many_posts"})
 _CONTENT_RANGE = re.compile(r"bytes\s+(?:(\d+)-(\d+)|\*)/(\d+)")
 
 
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
 def _kind_for_status(status: int) -> ErrorKind:
-    if status >= 500:
-        return ErrorKind.RETRYABLE
-    if status == 429:
-        return ErrorKind.RATE_LIMIT
-    if status == 401:
-        return ErrorKind.AUTH
-    if status == 400:
-        return ErrorKind.INVALID_MEDIA
-    return ErrorKind.POLICY
+    """TikTok answers a malformed request (a bad parameter, chunk or range) with 400."""
+    return kind_for_status(status, ErrorKind.INVALID_MEDIA if status == 400 else ErrorKind.POLICY)
 
 
 def classify(response: httpx.Response) -> PlatformError | None:
     """The v2 envelope `{"data", "error": {"code", "message", "log_id"}}`: any code but "ok" is a failure,
     even under HTTP 200 (creator_info answers spam-risk states that way)."""
-    body = _json(response)
+    body = json_object(response)
     error = body.get("error")
     code = str(error.get("code")) if isinstance(error, dict) and error.get("code") else None
     status = response.status_code
@@ -159,14 +141,14 @@ def classify_upload(response: httpx.Response) -> PlatformError | None:
 
 def classify_oauth(response: httpx.Response) -> PlatformError | None:
     """The token endpoint answers flat JSON; failures carry `error` (a string) and `error_description`."""
-    body = _json(response)
+    body = json_object(response)
     error = body.get("error")
     status = response.status_code
     failed = status >= 400 or (isinstance(error, str) and error) or "access_token" not in body
     if not failed:
         return None
     code = error if isinstance(error, str) and error else None
-    kind = ErrorKind.RETRYABLE if status >= 500 else ErrorKind.RATE_LIMIT if status == 429 else ErrorKind.AUTH
+    kind = kind_for_status(status, ErrorKind.AUTH)
     description = body.get("error_description") or "no access token in the answer"
     message = (
         f"the token endpoint refused the refresh ({code or f'HTTP {status}'}: {description}); "
@@ -260,95 +242,32 @@ def processing_failure(reason: str | None) -> PlatformError:
     )
 
 
-class TikTokClient:
+class TikTokClient(PlatformClientBase):
     """Publishes to one TikTok account through the Content Posting API; usable without Dagster."""
 
     platform = PLATFORM
 
     def __init__(
-        self,
-        settings: PlatformSettings,
-        store: CredentialStore | None = None,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        poll_interval_s: float = 5.0,
-        max_polls: int = 120,
-        chunk_size: int = DEFAULT_CHUNK_BYTES,
+        self, settings: PlatformSettings, store: CredentialStore | None = None, **kw: Unpack[ClientOptions]
     ) -> None:
+        chunk_size = kw.setdefault("chunk_size", DEFAULT_CHUNK_BYTES)
         if not MIN_CHUNK_BYTES <= chunk_size <= MAX_CHUNK_BYTES:
             raise ValueError(
                 f"TikTok chunks must be {MIN_CHUNK_BYTES}-{MAX_CHUNK_BYTES} bytes; got {chunk_size}"
             )
-        self.settings = settings
-        self.account = settings.account
-        self.sleep = sleep
-        self.poll_interval_s = poll_interval_s
-        self.max_polls = max_polls
-        self.chunk_size = chunk_size
-        self.oauth_http = PlatformHttp(PLATFORM, classify_oauth, sleep=sleep)
-        self.tokens = AccountTokens(
-            PLATFORM,
-            settings.account,
-            self._initial_tokens(store),
-            self._refresh,
-            store,
-            client_secret=settings.client_secret,
-        )
-        self.http = PlatformHttp(PLATFORM, classify, tokens=self.tokens, sleep=sleep)
-        self.upload_http = PlatformHttp(PLATFORM, classify_upload, sleep=sleep)
-
-    def close(self) -> None:
-        for http in (self.http, self.upload_http, self.oauth_http):
-            http.close()
-
-    # --- tokens ----------------------------------------------------------------------------------------
-
-    def _initial_tokens(self, store: CredentialStore | None) -> TokenSet:
-        stored = store.load(PLATFORM, self.account) if store is not None else None
-        if stored is not None:
-            return stored
-        if not self.settings.access_token and not self.settings.refresh_token:
-            raise PlatformError(
-                PLATFORM,
-                ErrorKind.AUTH,
-                f"no tokens for account '{self.account}': run `pellacia-dist auth {PLATFORM}` or set "
-                "PELLACIA_TIKTOK_ACCESS_TOKEN / PELLACIA_TIKTOK_REFRESH_TOKEN",
-            )
-        # Without an access token, an expiry in the past makes the first call refresh.
-        expires_at = None if self.settings.access_token else 0.0
-        return TokenSet(self.settings.access_token or "", self.settings.refresh_token, expires_at)
+        super().__init__(settings, store, **kw)
+        self.oauth_http = self.transport(classify_oauth, signed=False)
+        self.http = self.transport(classify)
+        self.upload_http = self.transport(classify_upload, signed=False)
 
     def _refresh(self, current: TokenSet) -> TokenSet:
         """POST /v2/oauth/token/ with grant_type=refresh_token (spec 3.1); the refresh token rotates."""
-        if not self.settings.client_id or not self.settings.client_secret:
-            raise PlatformError(
-                PLATFORM,
-                ErrorKind.AUTH,
-                "the access token needs refreshing but PELLACIA_TIKTOK_CLIENT_ID (the client_key) or "
-                "PELLACIA_TIKTOK_CLIENT_SECRET is not set",
-            )
-        response = self.oauth_http.request(
-            "POST",
-            self.settings.url("oauth", TOKEN_PATH),
-            authenticated=False,
+        return self._refresh_grant(
+            self.oauth_http,
+            TOKEN_PATH,
+            current,
+            client_id_field="client_key",
             headers={"Content-Type": "application/x-www-form-urlencoded", "Cache-Control": "no-cache"},
-            data={
-                "client_key": self.settings.client_id,
-                "client_secret": self.settings.client_secret,
-                "grant_type": "refresh_token",
-                "refresh_token": current.refresh_token,
-            },
-        )
-        body = _json(response)
-        now = time.time()
-        extra: dict[str, Any] = {key: body[key] for key in ("open_id", "scope") if key in body}
-        if body.get("refresh_expires_in"):
-            extra["refresh_expires_at"] = now + float(body["refresh_expires_in"])
-        return TokenSet(
-            access_token=str(body["access_token"]),
-            refresh_token=body.get("refresh_token"),
-            expires_at=now + float(body["expires_in"]) if body.get("expires_in") else None,
-            extra=extra,
         )
 
     # --- checks ----------------------------------------------------------------------------------------
@@ -364,14 +283,9 @@ class TikTokClient:
                 f"{post.video.name}: TikTok accepts only MP4, MOV and WebM files",
             )
         info = self._probe(post)
-        problems = video_problems(PLATFORM, info, post.size)
-        problems += validate_copy(PLATFORM, post.title, self._caption(post), post.hashtags)
-        if problems:
-            raise PlatformError(
-                PLATFORM,
-                ErrorKind.INVALID_MEDIA,
-                f"{post.video.name} cannot go to TikTok: {'; '.join(problems)}",
-            )
+        self._check_rules(
+            post, video_problems(PLATFORM, info, post.size), self._caption(post), "cannot go to TikTok"
+        )
         wanted = self._wanted_privacy()
         if wanted not in PRIVACY_LEVELS:
             raise PlatformError(
@@ -381,13 +295,6 @@ class TikTokClient:
                 f"PELLACIA_TIKTOK_PRIVACY_LEVEL to one of {', '.join(PRIVACY_LEVELS)} (TikTok requires an "
                 "explicit choice, so there is no default)",
             )
-
-    @staticmethod
-    def _probe(post: VideoPost) -> MediaInfo:
-        try:
-            return probe(post.video)
-        except MediaError as error:
-            raise PlatformError(PLATFORM, ErrorKind.INVALID_MEDIA, str(error)) from error
 
     @staticmethod
     def _caption(post: VideoPost) -> str:
@@ -435,7 +342,7 @@ class TikTokClient:
         response = self.http.request(
             "POST", self.settings.url("api", CREATOR_INFO_PATH), headers=JSON_HEADERS
         )
-        data: dict[str, Any] = _json(response).get("data") or {}
+        data: dict[str, Any] = json_object(response).get("data") or {}
         return data
 
     def _privacy_level(self, creator: dict[str, Any]) -> str:
@@ -491,7 +398,7 @@ class TikTokClient:
         response = self.http.request(
             "POST", self.settings.url("api", INIT_PATH), headers=JSON_HEADERS, json_body=body
         )
-        data = _json(response).get("data") or {}
+        data = json_object(response).get("data") or {}
         if not data.get("publish_id") or not data.get("upload_url"):
             raise PlatformError(
                 PLATFORM, ErrorKind.RETRYABLE, "video/init answered without publish_id/upload_url"
@@ -570,27 +477,22 @@ class TikTokClient:
             headers=JSON_HEADERS,
             json_body={"publish_id": publish_id},
         )
-        return PostStatus.from_data(_json(response).get("data") or {})
+        return PostStatus.from_data(json_object(response).get("data") or {})
 
     def _poll(self, journal: Journal) -> PostStatus:
         """status/fetch until FAILED, or PUBLISH_COMPLETE with the public post id (non-public: none comes)."""
         publish_id = journal.get("publish_id") or ""
         public = journal.get("privacy_level") == PUBLIC
-        current = self._status(publish_id)
-        for _poll in range(self.max_polls):
+        state = "unknown"
+        for _poll in self._polls():
+            current = self._status(publish_id)
             if current.status == "FAILED" or (
                 current.status == "PUBLISH_COMPLETE" and (current.post_ids or not public)
             ):
                 return current
-            self.sleep(self.poll_interval_s)
-            current = self._status(publish_id)
-        waiting = "moderation" if current.status == "PUBLISH_COMPLETE" else "processing"
-        raise PlatformError(
-            PLATFORM,
-            ErrorKind.RETRYABLE,
-            f"still waiting for TikTok's {waiting} ({current.status}) after {self.max_polls} polls; the "
-            "publish_id is in the ledger and the next attempt continues from it",
-        )
+            state = current.status
+        waiting = "moderation" if state == "PUBLISH_COMPLETE" else "processing"
+        raise self._still_waiting(f"still waiting for TikTok's {waiting} ({state})")
 
     def _published(self, final: PostStatus, journal: Journal) -> PublishedPost:
         """A public post by its id; a non-public one by its publish_id (TikTok gives those no post id)."""
@@ -631,7 +533,7 @@ class TikTokClient:
             headers=JSON_HEADERS,
             json_body={"filters": {"video_ids": [post_id]}},
         )
-        videos = (_json(response).get("data") or {}).get("videos") or []
+        videos = (json_object(response).get("data") or {}).get("videos") or []
         video = next((v for v in videos if str(v.get("id")) == post_id), None)
         if video is None:
             raise PlatformError(

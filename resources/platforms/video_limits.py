@@ -22,7 +22,7 @@ class VideoLimits:
     video_codecs: frozenset[str] = frozenset({"h264", "hevc"})
 
 
-# Sources: ../shared/reference/platform_protocols.md sections 2.6, 3.4, 4.4, 5.2, 6.5, 7.2.
+# Sources: docs/reference/platform_protocols.md sections 2.6, 3.4, 4.4, 5.2, 6.5, 7.2.
 VIDEO_LIMITS: dict[str, VideoLimits] = {
     "youtube": VideoLimits(max_bytes=256 * 1024**3, min_seconds=1.0, max_seconds=15 * 60,
                            video_codecs=frozenset({"h264", "hevc", "vp8", "vp9", "av1", "mpeg4"})),

@@ -1,7 +1,7 @@
 """The X client: v2 chunked media upload, the processing poll, POST /2/tweets, reconciling, metrics.
 
 tweepy still uploads only through the retired v1.1 endpoint (tweepy issue #2217), so this speaks the
-documented v2 protocol over the shared transport (spec: shared/reference/platform_protocols.md, section 6):
+documented v2 protocol over the shared transport (spec: docs/reference/platform_protocols.md, section 6):
 initialize -> append segments (multipart, streamed from disk) -> finalize -> STATUS until `succeeded`,
 then POST /2/tweets with the media id. Every id goes into the journal the moment X hands it out, and so
 does each acknowledged segment, so a retry resumes with the next segment instead of starting over.
@@ -9,25 +9,22 @@ does each acknowledged segment, so a retry resumes with the next segment instead
 
 from __future__ import annotations
 
-import base64
 import logging
 import math
-import secrets
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
-from pellacia_assets.rendering.errors import MediaError
-from pellacia_assets.rendering.probe import MediaInfo, probe
+from pellacia_assets.rendering.probe import MediaInfo
 from resources.platforms.base import Journal, PostMetrics, Progress, PublishedPost, VideoPost
+from resources.platforms.client_base import ClientOptions, PlatformClientBase
 from resources.platforms.config import PlatformSettings
-from resources.platforms.credentials import AccountTokens, CredentialStore, TokenSet
+from resources.platforms.credentials import CredentialStore, TokenSet, token_set_from_answer
 from resources.platforms.errors import ErrorKind, PlatformError
-from resources.platforms.http import PlatformHttp, file_chunks, wait_hint
-from resources.platforms.limits import validate_copy
+from resources.platforms.http import basic_auth, file_chunks, multipart_body, wait_hint
 from resources.platforms.video_limits import video_problems
 
 PLATFORM = "x"
@@ -103,83 +100,32 @@ def classify_token_answer(response: httpx.Response) -> PlatformError | None:
 def multipart_segment(
     path: Path, index: int, offset: int, length: int
 ) -> tuple[dict[str, str], Callable[[], Iterator[bytes]]]:
-    """Headers and a re-startable body for one APPEND: `segment_index` and `media` streamed from disk.
-
-    httpx would read a `files=` part whole into memory; this keeps one block in memory and sends an
-    explicit Content-Length (without one httpx would fall back to chunked transfer encoding).
-    """
-    boundary = f"pellacia-{secrets.token_hex(16)}"
-    head = (
-        f"--{boundary}\r\n"
-        'Content-Disposition: form-data; name="segment_index"\r\n\r\n'
-        f"{index}\r\n"
-        f"--{boundary}\r\n"
-        'Content-Disposition: form-data; name="media"; filename="blob"\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n"
-    ).encode()
-    tail = f"\r\n--{boundary}--\r\n".encode()
-    chunks = file_chunks(path, offset, length)
-
-    def body() -> Iterator[bytes]:
-        pending = head
-        for block in chunks():
-            yield pending
-            pending = block
-        yield pending + tail
-
-    headers = {
-        "Content-Type": f"multipart/form-data; boundary={boundary}",
-        "Content-Length": str(len(head) + length + len(tail)),
-    }
-    return headers, body
+    """Headers and a re-startable body for one APPEND: `segment_index` and `media` streamed from disk."""
+    return multipart_body({"segment_index": str(index)}, "media", file_chunks(path, offset, length), length)
 
 
-class XClient:
+class XClient(PlatformClientBase):
     """One X account: publishes a video post exactly as the v2 API documents it."""
 
     platform = PLATFORM
 
     def __init__(
-        self,
-        settings: PlatformSettings,
-        store: CredentialStore | None = None,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        poll_interval_s: float = 5.0,
-        max_polls: int = 120,
-        chunk_size: int | None = None,
+        self, settings: PlatformSettings, store: CredentialStore | None = None, **kw: Unpack[ClientOptions]
     ) -> None:
         """`chunk_size` defaults to PELLACIA_X_CHUNK_SIZE (settings option `chunk_size`), else 4 MiB."""
-        if chunk_size is None:
+        if "chunk_size" not in kw:
             raw = settings.options.get("chunk_size", str(DEFAULT_CHUNK_SIZE))
             if not raw.isdigit() or int(raw) == 0:
                 raise ValueError(
                     f"PELLACIA_X_CHUNK_SIZE must be a positive whole number of bytes, not {raw!r}"
                 )
-            chunk_size = int(raw)
-        if chunk_size <= 0:
-            raise ValueError(f"chunk_size must be a positive number of bytes, not {chunk_size}")
-        self.settings = settings
-        self.account = settings.account
-        self.sleep = sleep
-        self.poll_interval_s = poll_interval_s
-        self.max_polls = max_polls
-        self.chunk_size = chunk_size
+            kw["chunk_size"] = int(raw)
+        if kw["chunk_size"] <= 0:
+            raise ValueError(f"chunk_size must be a positive number of bytes, not {kw['chunk_size']}")
+        super().__init__(settings, store, **kw)
         self.username = settings.options.get("username")
-        self.tokens = AccountTokens(
-            PLATFORM,
-            settings.account,
-            _initial_tokens(settings, store),
-            self._refresh,
-            store,
-            settings.client_secret,
-        )
-        self.http = PlatformHttp(PLATFORM, classify, tokens=self.tokens, sleep=sleep)
-        self.oauth_http = PlatformHttp(PLATFORM, classify_token_answer, sleep=sleep)
-
-    def close(self) -> None:
-        self.http.close()
-        self.oauth_http.close()
+        self.http = self.transport(classify)
+        self.oauth_http = self.transport(classify_token_answer, signed=False)
 
     @staticmethod
     def text_for(post: VideoPost) -> str:
@@ -189,23 +135,9 @@ class XClient:
     # --- PlatformClient -------------------------------------------------------------------------------
 
     def check(self, post: VideoPost) -> None:
-        try:
-            info = probe(post.video)
-        except (MediaError, OSError) as error:
-            raise PlatformError(
-                PLATFORM, ErrorKind.INVALID_MEDIA, f"{post.video.name} cannot be posted: {error}"
-            ) from error
-        problems = [
-            *video_problems(PLATFORM, info, info.size_bytes),
-            *x_video_problems(info),
-            *validate_copy(PLATFORM, post.title, self.text_for(post), post.hashtags),
-        ]
-        if problems:
-            raise PlatformError(
-                PLATFORM,
-                ErrorKind.INVALID_MEDIA,
-                f"{post.video.name} breaks X's rules: {'; '.join(problems)}",
-            )
+        info = self._probe(post)
+        problems = video_problems(PLATFORM, info, info.size_bytes) + x_video_problems(info)
+        self._check_rules(post, problems, self.text_for(post), "breaks X's rules")
 
     def publish(self, post: VideoPost, journal: Journal, progress: Progress | None = None) -> PublishedPost:
         media_id = self._ready_media(post, journal, progress)
@@ -362,12 +294,7 @@ class XClient:
                     code=str(error.get("name") or "processing_failed"),
                 )
             if polls >= self.max_polls:
-                raise PlatformError(
-                    PLATFORM,
-                    ErrorKind.RETRYABLE,
-                    f"X is still processing media {media_id} (state {state}) after {polls} status checks; "
-                    "the next attempt goes on waiting for the same upload",
-                )
+                raise self._still_waiting(f"X was still processing media {media_id} (state {state})")
             self.sleep(float(processing.get("check_after_secs") or self.poll_interval_s))
             processing = self._processing_info(media_id)
             polls += 1
@@ -440,8 +367,7 @@ class XClient:
         }
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         if self.settings.client_secret:
-            pair = f"{client_id}:{self.settings.client_secret}".encode()
-            headers["Authorization"] = f"Basic {base64.b64encode(pair).decode()}"
+            headers |= basic_auth(client_id, self.settings.client_secret)
         response = self.oauth_http.request(
             "POST",
             self.settings.url("oauth", "/2/oauth2/token"),
@@ -449,17 +375,7 @@ class XClient:
             headers=headers,
             data=form,
         )
-        payload = _json_object(response)
-        if not payload.get("access_token"):
-            raise PlatformError(
-                PLATFORM, ErrorKind.AUTH, "the token endpoint answered without an access token"
-            )
-        return TokenSet(
-            access_token=str(payload["access_token"]),
-            refresh_token=payload.get("refresh_token"),
-            expires_at=time.time() + float(payload.get("expires_in") or 7200),
-            extra={"scope": str(payload.get("scope", ""))},
-        )
+        return token_set_from_answer(PLATFORM, _json_or_none(response))
 
     def _api(self, path: str) -> str:
         return self.settings.url("api", path)
@@ -477,22 +393,6 @@ def x_video_problems(info: MediaInfo) -> list[str]:
     if info.width and info.height and not 1 / 3 <= info.width / info.height <= 3:
         problems.append(f"aspect ratio {info.width}:{info.height} is outside 1:3 to 3:1")
     return problems
-
-
-def _initial_tokens(settings: PlatformSettings, store: CredentialStore | None) -> TokenSet:
-    stored = store.load(PLATFORM, settings.account) if store is not None else None
-    if stored is not None:
-        return stored
-    if settings.access_token:
-        return TokenSet(settings.access_token, settings.refresh_token)
-    if settings.refresh_token:
-        return TokenSet("", settings.refresh_token, expires_at=0.0)
-    raise PlatformError(
-        PLATFORM,
-        ErrorKind.AUTH,
-        f"no tokens for X account '{settings.account}': run `pellacia-dist auth x` or set "
-        "PELLACIA_X_ACCESS_TOKEN / PELLACIA_X_REFRESH_TOKEN",
-    )
 
 
 def _expired(journal: Journal) -> bool:

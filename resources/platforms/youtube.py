@@ -1,6 +1,6 @@
 """The YouTube client: resumable `videos.insert` through google-api-python-client, processing, analytics.
 
-Flow (shared/reference/platform_protocols.md section 2): the metadata opens a resumable session (POST
+Flow (docs/reference/platform_protocols.md section 2): the metadata opens a resumable session (POST
 /upload/youtube/v3/videos?uploadType=resumable), whose URI is journaled the moment the platform hands it
 out; the file follows in 256 KiB-aligned chunks (308 + Range until the last, which answers the Video);
 then videos.list is polled until YouTube has processed the video. The session URI is what makes this
@@ -9,7 +9,7 @@ exists (200/201 + Video) or how many bytes to resume from (308 + Range).
 
 The services are built from the discovery documents bundled with google-api-python-client, with their
 `rootUrl`/`baseUrl` replaced by the configured roots: overriding only `api_endpoint` would keep sending
-uploads to the real host (see shared/reference/client_library_notes.md). Retries follow Google's own
+uploads to the real host (see docs/reference/client_library_notes.md). Retries follow Google's own
 upload sample (catch, back off, call `next_chunk()` again, which first asks for the committed range),
 never `next_chunk(num_retries=...)`, which re-sends an emptied chunk and hangs.
 """
@@ -23,10 +23,9 @@ import logging
 import mimetypes
 import re
 import ssl
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar, Unpack, cast
 from zoneinfo import ZoneInfo
 
 import httplib2
@@ -36,14 +35,12 @@ from googleapiclient.discovery_cache import get_static_doc
 from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaFileUpload, build_http
 
-from pellacia_assets.rendering.errors import MediaError
-from pellacia_assets.rendering.probe import probe
 from resources.platforms.base import Journal, PostMetrics, Progress, PublishedPost, VideoPost
+from resources.platforms.client_base import ClientOptions, PlatformClientBase
 from resources.platforms.config import PlatformSettings
-from resources.platforms.credentials import AccountTokens, CredentialStore, TokenSet
+from resources.platforms.credentials import CredentialStore, TokenSet
 from resources.platforms.errors import AmbiguousOutcomeError, ErrorKind, PlatformError, redact
-from resources.platforms.http import PlatformHttp, RetryPolicy, TokenProvider, wait_hint
-from resources.platforms.limits import validate_copy
+from resources.platforms.http import TokenProvider, wait_hint
 from resources.platforms.video_limits import video_problems
 
 PLATFORM = "youtube"
@@ -272,15 +269,8 @@ class _SessionRecorder:
         self._transport = transport
         self._journal = journal
 
-    def request(
-        self,
-        uri: str,
-        method: str = "GET",
-        body: Any = None,
-        headers: Mapping[str, str] | None = None,
-        **options: Any,
-    ) -> tuple[Any, bytes]:
-        response, content = self._transport.request(uri, method, body, headers, **options)
+    def request(self, uri: str, method: str = "GET", *args: Any, **options: Any) -> tuple[Any, bytes]:
+        response, content = self._transport.request(uri, method, *args, **options)
         started = method == "POST" and response.status == 200
         if "location" in response and (started or response.status == 308):
             self._journal.put("session_uri", response["location"])
@@ -352,90 +342,29 @@ def _processed(video: dict[str, Any]) -> bool:
 # --- the client -------------------------------------------------------------------------------------------
 
 
-class YouTubeClient:
+class YouTubeClient(PlatformClientBase):
     """One YouTube channel (account): check, publish exactly once, reconcile, and read metrics."""
 
     platform = PLATFORM
 
     def __init__(
-        self,
-        settings: PlatformSettings,
-        store: CredentialStore | None = None,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        poll_interval_s: float = 5.0,
-        max_polls: int = 120,
-        chunk_size: int = DEFAULT_CHUNK_SIZE,
-        retry: RetryPolicy | None = None,
+        self, settings: PlatformSettings, store: CredentialStore | None = None, **kw: Unpack[ClientOptions]
     ) -> None:
+        chunk_size = kw.setdefault("chunk_size", DEFAULT_CHUNK_SIZE)
         if chunk_size <= 0 or chunk_size % CHUNK_ALIGNMENT:
             raise ValueError(
                 f"chunk_size {chunk_size} must be a positive multiple of 256 KiB ({CHUNK_ALIGNMENT})"
             )
-        self.settings = settings
-        self.account = settings.account
-        self.sleep = sleep
-        self.poll_interval_s = poll_interval_s
-        self.max_polls = max_polls
-        self.chunk_size = chunk_size
-        self.retry = retry or RetryPolicy()
-        self._oauth = PlatformHttp(PLATFORM, classify, sleep=sleep, retry=self.retry, logger=log)
-        self.tokens = AccountTokens(
-            PLATFORM,
-            settings.account,
-            self._initial_tokens(store),
-            self._refresh,
-            store,
-            settings.client_secret,
-        )
+        super().__init__(settings, store, **kw)
+        self._oauth = self.transport(classify, signed=False)
         self._transport = _GoogleTransport(self.tokens)
         self._uploads = _service("youtube", "v3", settings.urls["upload"], self._transport)
         self._data = _service("youtube", "v3", settings.urls["api"], self._transport)
         self._analytics = _service("youtubeAnalytics", "v2", settings.urls["analytics"], self._transport)
 
-    def _initial_tokens(self, store: CredentialStore | None) -> TokenSet:
-        stored = store.load(PLATFORM, self.account) if store is not None else None
-        if stored is not None:
-            return stored
-        if self.settings.access_token:
-            return TokenSet(self.settings.access_token, self.settings.refresh_token)
-        if self.settings.refresh_token:
-            return TokenSet("", self.settings.refresh_token, expires_at=0.0)  # refreshed at first use
-        raise PlatformError(
-            PLATFORM,
-            ErrorKind.AUTH,
-            f"no YouTube credentials for account '{self.account}': {REAUTHORISE}, or set "
-            f"{option_variable('refresh_token')} with {option_variable('client_id')} and "
-            f"{option_variable('client_secret')}",
-        )
-
     def _refresh(self, current: TokenSet) -> TokenSet:
         """Google's refresh grant: POST {oauth}/token; the refresh token itself stays the same."""
-        if not (self.settings.client_id and self.settings.client_secret):
-            raise PlatformError(
-                PLATFORM,
-                ErrorKind.AUTH,
-                f"the access token needs refreshing, but {option_variable('client_id')} and "
-                f"{option_variable('client_secret')} are not both set",
-            )
-        response = self._oauth.request(
-            "POST",
-            self.settings.url("oauth", "/token"),
-            authenticated=False,
-            data={
-                "client_id": self.settings.client_id,
-                "client_secret": self.settings.client_secret,
-                "refresh_token": current.refresh_token,
-                "grant_type": "refresh_token",
-            },
-        )
-        body = response.json()
-        return TokenSet(
-            access_token=str(body["access_token"]),
-            refresh_token=body.get("refresh_token"),
-            expires_at=time.time() + float(body.get("expires_in", 3599)),
-            extra={"scope": body["scope"]} if "scope" in body else {},
-        )
+        return self._refresh_grant(self._oauth, "/token", current)
 
     # --- before a byte is sent ----------------------------------------------------------------------------
 
@@ -445,21 +374,8 @@ class YouTubeClient:
     def check(self, post: VideoPost) -> None:
         """Refuse missing declarations, a file YouTube would reject, or copy over its limits."""
         self.upload_settings()
-        try:
-            info = probe(post.video)
-        except MediaError as error:
-            raise PlatformError(PLATFORM, ErrorKind.INVALID_MEDIA, f"cannot upload: {error}") from error
-        problems = video_problems(PLATFORM, info, post.size)
-        problems += [problem.removeprefix(f"{PLATFORM}: ") for problem in self._copy_problems(post)]
-        if problems:
-            raise PlatformError(
-                PLATFORM,
-                ErrorKind.INVALID_MEDIA,
-                f"{post.video.name} refused before upload: {'; '.join(problems)}",
-            )
-
-    def _copy_problems(self, post: VideoPost) -> list[str]:
-        return validate_copy(PLATFORM, post.title, post.caption(), post.hashtags)
+        problems = video_problems(PLATFORM, self._probe(post), post.size)
+        self._check_rules(post, problems, post.caption(), "refused before upload")
 
     def _video_resource(self, post: VideoPost, upload: UploadSettings) -> dict[str, Any]:
         snippet: dict[str, Any] = {
@@ -572,13 +488,7 @@ class YouTubeClient:
                 refreshed = True
                 continue
             attempt += 1
-            if not failure.retryable or attempt >= self.retry.max_attempts:
-                raise failure
-            delay = (
-                failure.retry_after_s if failure.retry_after_s is not None else self.retry.backoff(attempt)
-            )
-            if delay > self.retry.max_delay_s:
-                raise failure
+            delay = self.retry.delay(failure, attempt)
             log.warning("%s; retrying in %.1f s (attempt %d)", failure, delay, attempt)
             self.sleep(delay)
 
@@ -589,7 +499,7 @@ class YouTubeClient:
         return cast(dict[str, Any], items[0]) if items else None
 
     def _await_processing(self, video_id: str) -> None:
-        for poll in range(self.max_polls):
+        for _poll in self._polls():
             video = self._video(video_id, "status,processingDetails")
             if video is None:
                 raise PlatformError(
@@ -600,13 +510,7 @@ class YouTubeClient:
                 )
             if _processed(video):
                 return
-            if poll + 1 < self.max_polls:
-                self.sleep(self.poll_interval_s)
-        raise PlatformError(
-            PLATFORM,
-            ErrorKind.RETRYABLE,
-            f"video {video_id} was still processing after {self.max_polls} polls; the next attempt waits on",
-        )
+        raise self._still_waiting(f"video {video_id} was still processing")
 
     def reconcile(self, post: VideoPost, journal: Journal) -> PublishedPost | None:
         """The video of an earlier attempt, found through its journaled id or upload session."""

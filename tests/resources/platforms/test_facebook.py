@@ -92,10 +92,9 @@ def grant(sandbox: FacebookSandbox) -> TokenGrant:
 
 @pytest.fixture
 def settings(sandbox: FacebookSandbox, grant: TokenGrant) -> PlatformSettings:
-    root = sandbox.base_url
     return PlatformSettings(
         platform="facebook",
-        urls={"api": root, "oauth": root, "video": root},
+        urls={root: sandbox.url(root) for root in ("api", "oauth", "video")},
         access_token=grant.access_token,
         refresh_token=grant.refresh_token,
         client_id=sandbox.client_id,
@@ -154,7 +153,7 @@ def test_publishes_a_reel_with_its_bytes_and_words_and_records_every_id(
     entry = journal.snapshot()
     assert (entry.state, entry.post_id, entry.url) == ("published", published["id"], outcome.post.url)
     assert entry.platform_ids["video_id"] == published["id"]
-    assert entry.platform_ids["upload_url"] == f"{sandbox.base_url}/video-upload/v25.0/{published['id']}"
+    assert entry.platform_ids["upload_url"] == sandbox.url("upload", f"/video-upload/v25.0/{published['id']}")
     assert entry.platform_ids["post_id"] == f"{sandbox.page_id}_{published['id']}"
     assert progress[-1] == (reel_video.stat().st_size, reel_video.stat().st_size)
 

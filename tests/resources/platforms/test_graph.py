@@ -15,13 +15,13 @@ from resources.platforms.credentials import TokenSet
 from resources.platforms.errors import ErrorKind, PlatformError
 from resources.platforms.graph import (
     GRAPH_VERSION,
-    account_tokens,
     classify_graph,
     graph_path,
     oauth_header,
     token_refresher,
 )
 from resources.platforms.http import PlatformHttp, RetryPolicy
+from resources.platforms.instagram import InstagramClient
 from sandbox.common import running
 from sandbox.instagram import InstagramSandbox
 
@@ -190,17 +190,9 @@ def test_without_app_credentials_the_exchange_says_what_to_set(sandbox: Instagra
     assert sandbox.requests == []
 
 
-def test_stored_tokens_win_over_the_environment_and_a_missing_token_is_explained(
-    sandbox: InstagramSandbox,
-) -> None:
-    class Stored:
-        def load(self, platform: str, account: str) -> TokenSet | None:
-            return TokenSet("from-store", "long-lived")
-
-        def save(self, platform: str, account: str, tokens: TokenSet) -> None:
-            raise AssertionError("nothing to save")
-
-    tokens = account_tokens(settings_for(sandbox, access_token="from-env"), Stored(), plain_http())
-    assert tokens.access_token() == "from-store"
-    with pytest.raises(PlatformError, match="PELLACIA_INSTAGRAM_ACCESS_TOKEN"):
-        account_tokens(settings_for(sandbox), None, plain_http())
+def test_an_environment_token_is_also_the_token_to_exchange(sandbox: InstagramSandbox) -> None:
+    client = InstagramClient(settings_for(sandbox, access_token="from-env"))
+    assert client.tokens.current == TokenSet("from-env", "from-env")
+    client.close()
+    with pytest.raises(PlatformError, match="PELLACIA_INSTAGRAM_USER_ID"):
+        InstagramClient(settings_for(sandbox, access_token="t", account_id=None))

@@ -14,7 +14,7 @@ import pytest
 from resources.platforms.credentials import AccountTokens, TokenSet
 from resources.platforms.errors import AmbiguousOutcomeError, ErrorKind, PlatformError
 from resources.platforms.http import PlatformHttp, RetryPolicy, file_chunks, meta_regain_minutes, wait_hint
-from sandbox.common import Fault, Request, Response, SandboxServer, TokenGrant, bearer_token, running
+from sandbox.common import Fault, Request, Response, Route, SandboxServer, TokenGrant, bearer_token, running
 
 
 class EchoServer(SandboxServer):
@@ -25,7 +25,7 @@ class EchoServer(SandboxServer):
         self.valid_token = "good-token"
         self.received: list[tuple[int, str]] = []
 
-    def routes(self) -> list[tuple[str, str, str, object]]:  # type: ignore[override]
+    def routes(self) -> list[Route]:
         return [("GET", "/thing", "thing", self.thing), ("PUT", "/blob", "blob", self.blob)]
 
     def issue_tokens(self) -> TokenGrant:

@@ -385,7 +385,7 @@ def _too_big(folder: Path) -> Path:
     ("make", "reason"),
     [
         (_missing, "does not exist"),
-        (_text, "cannot publish"),
+        (_text, "not a readable video"),
         (_too_short, r"1\.0 s is outside 3-900 s"),
         (_too_wide, "larger than 1920"),
         (_index_at_the_end, "moov atom"),

@@ -93,7 +93,7 @@ def make_client(sandbox: LinkedInSandbox, waits: list[float]) -> Iterator[Client
 def _settings(sandbox: LinkedInSandbox, grant: TokenGrant, **changes: Any) -> PlatformSettings:
     fields: dict[str, Any] = {
         "platform": "linkedin",
-        "urls": {"api": sandbox.base_url, "oauth": sandbox.base_url},
+        "urls": {"api": sandbox.url("api"), "oauth": sandbox.url("oauth")},
         "account": "brand",
         "access_token": grant.access_token,
         "refresh_token": grant.refresh_token,
@@ -590,7 +590,7 @@ def test_posting_for_an_author_without_permission_is_a_policy_error(
     [
         ({"account_id": None}, "PELLACIA_LINKEDIN_AUTHOR"),
         ({"account_id": "acme"}, "urn:li:organization:<id>"),
-        ({"access_token": None}, "PELLACIA_LINKEDIN_ACCESS_TOKEN"),
+        ({"access_token": None, "refresh_token": None}, "PELLACIA_LINKEDIN_ACCESS_TOKEN"),
         ({"options": {"version": "2026-11"}}, "YYYYMM"),
     ],
     ids=["no-author", "bad-author", "no-token", "bad-version"],
@@ -683,7 +683,7 @@ def test_resource_builds_a_client_from_its_settings(
     monkeypatch.delenv(SECRET_KEY_VARIABLE, raising=False)
     resource = LinkedInResource(
         database=DatabaseResource(url=f"sqlite:///{tmp_path}/app.db"),
-        urls={"api": sandbox.base_url, "oauth": sandbox.base_url},
+        urls={"api": sandbox.url("api"), "oauth": sandbox.url("oauth")},
         account_id=sandbox.author,
         access_token="token-from-the-environment",
     )

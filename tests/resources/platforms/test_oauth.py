@@ -109,7 +109,7 @@ class Browser:
 
 def consent_page(platform: str, server: SandboxServer) -> str:
     """The documented authorize path, on the sandbox."""
-    return server.base_url + urlsplit(FLOWS[platform].authorize_url).path
+    return server.url("consent", urlsplit(FLOWS[platform].authorize_url).path)
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +144,7 @@ def settings(platform: str, server: SandboxServer, monkeypatch: pytest.MonkeyPat
     for suffix in ("ACCESS_TOKEN", "REFRESH_TOKEN", "ACCOUNT"):
         monkeypatch.delenv(prefix + suffix, raising=False)
     for kind in DEFAULT_URLS[platform]:
-        monkeypatch.setenv(f"{prefix}{kind.upper()}_URL", server.base_url)
+        monkeypatch.setenv(f"{prefix}{kind.upper()}_URL", server.url(kind))
     monkeypatch.setenv(f"{prefix}CLIENT_ID", CLIENT_ID)
     monkeypatch.setenv(f"{prefix}CLIENT_SECRET", CLIENT_SECRET)
     if platform in ACCOUNT_IDS:
@@ -370,7 +370,7 @@ def test_a_public_x_client_sends_its_client_id_instead_of_basic_auth(
     public = XSandbox(tmp_path / "public-x", client_id=CLIENT_ID, client_secret=None)
     with running(public):
         without_secret = replace(
-            settings, client_secret=None, urls=dict.fromkeys(settings.urls, public.base_url)
+            settings, client_secret=None, urls={root: public.url(root) for root in settings.urls}
         )
         browser = Browser()
         tokens = authorise(platform, without_secret, 0, browser, consent_page(platform, public), timeout_s=10)

@@ -80,7 +80,7 @@ def factory(tmp_path: Path) -> sessionmaker[Session]:
 def settings_for(sandbox: YouTubeSandbox, grant: TokenGrant, **options: str) -> PlatformSettings:
     return PlatformSettings(
         platform="youtube",
-        urls=dict.fromkeys(("api", "upload", "oauth", "analytics"), sandbox.base_url),
+        urls={root: sandbox.url(root) for root in ("api", "upload", "oauth", "analytics")},
         access_token=grant.access_token,
         refresh_token=grant.refresh_token,
         client_id=sandbox.client_id,
@@ -551,7 +551,7 @@ def test_the_resource_builds_a_client_from_its_configuration(sandbox: YouTubeSan
     grant = sandbox.issue_tokens()
     resource = YouTubeResource(
         database=DatabaseResource(url=f"sqlite:///{tmp_path / 'app.db'}"),
-        urls=dict.fromkeys(("api", "upload", "oauth", "analytics"), sandbox.base_url),
+        urls={root: sandbox.url(root) for root in ("api", "upload", "oauth", "analytics")},
         access_token=grant.access_token,
         options=DECLARATIONS,
     )

@@ -1,0 +1,168 @@
+"""What the six platform clients set up alike: settings, pacing, the account's tokens, their transports.
+
+`base.PlatformClient` is the contract the publisher relies on; this is shared implementation, so that a
+client module holds only its platform's protocol.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping
+from typing import TypedDict
+
+from pellacia_assets.rendering.errors import MediaError
+from pellacia_assets.rendering.probe import MediaInfo, probe
+from resources.platforms.base import VideoPost
+from resources.platforms.config import PlatformSettings
+from resources.platforms.credentials import (
+    AccountTokens,
+    CredentialStore,
+    TokenSet,
+    initial_tokens,
+    token_set_from_answer,
+)
+from resources.platforms.errors import ErrorKind, PlatformError
+from resources.platforms.http import BLOCK_SIZE, Classifier, PlatformHttp, RetryPolicy, bearer, json_object
+from resources.platforms.limits import validate_copy
+
+
+class ClientOptions(TypedDict, total=False):
+    """The keywords every client takes: how it waits, polls and retries, and the block size it sends."""
+
+    sleep: Callable[[float], None]
+    poll_interval_s: float
+    max_polls: int
+    retry: RetryPolicy | None
+    chunk_size: int
+
+
+class PlatformClientBase(ABC):
+    """A client of one platform account; subclasses name `platform` and refresh tokens in `_refresh`.
+
+    `self_renewing_tokens`: the platform renews the access token itself (Meta's exchange), so it is also
+    the token to refresh with when the environment gives no other.
+    """
+
+    platform: str
+    self_renewing_tokens = False
+
+    def __init__(
+        self,
+        settings: PlatformSettings,
+        store: CredentialStore | None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        poll_interval_s: float = 5.0,
+        max_polls: int = 120,
+        retry: RetryPolicy | None = None,
+        chunk_size: int = BLOCK_SIZE,
+    ) -> None:
+        self.settings = settings
+        self.account = settings.account
+        self.sleep = sleep
+        self.poll_interval_s = poll_interval_s
+        self.max_polls = max_polls
+        self.chunk_size = chunk_size
+        self.retry = retry or RetryPolicy()
+        initial = initial_tokens(settings, store, self_renewing=self.self_renewing_tokens)
+        self.tokens = AccountTokens(
+            self.platform, settings.account, initial, self._refresh, store, settings.client_secret
+        )
+        self._transports: list[PlatformHttp] = []
+
+    @abstractmethod
+    def _refresh(self, current: TokenSet) -> TokenSet:
+        """New tokens from the platform's token endpoint; AccountTokens stores them."""
+
+    def transport(
+        self,
+        classify: Classifier,
+        *,
+        signed: bool = True,
+        auth: Callable[[str], dict[str, str]] = bearer,
+        retry: RetryPolicy | None = None,
+    ) -> PlatformHttp:
+        """An HTTP transport with this client's sleep and retry policy, and its tokens when `signed`."""
+        http = PlatformHttp(
+            self.platform,
+            classify,
+            tokens=self.tokens if signed else None,
+            auth=auth,
+            retry=retry or self.retry,
+            sleep=self.sleep,
+        )
+        self._transports.append(http)
+        return http
+
+    def close(self) -> None:
+        for http in self._transports:
+            http.close()
+
+    def _probe(self, post: VideoPost) -> MediaInfo:
+        """The video's streams; an INVALID_MEDIA error when it is missing or not readable media."""
+        try:
+            return probe(post.video)
+        except (MediaError, OSError) as error:
+            raise PlatformError(
+                self.platform, ErrorKind.INVALID_MEDIA, f"{post.video.name} is not a readable video: {error}"
+            ) from error
+
+    def _polls(self) -> Iterator[int]:
+        """Up to `max_polls` rounds of asking how processing goes, `poll_interval_s` apart."""
+        for poll in range(self.max_polls):
+            if poll:
+                self.sleep(self.poll_interval_s)
+            yield poll
+
+    def _still_waiting(self, what: str) -> PlatformError:
+        """The polls ran out: retryable, as the ledger holds the ids that the next attempt waits on with."""
+        return PlatformError(
+            self.platform,
+            ErrorKind.RETRYABLE,
+            f"{what} after {self.max_polls} polls; the ledger keeps its ids and the next attempt waits on",
+        )
+
+    def _check_rules(self, post: VideoPost, video_problems: list[str], caption: str, verdict: str) -> None:
+        """Refuse, before any request, a post whose video (`video_problems`) or words break the rules."""
+        problems = video_problems + [
+            problem.removeprefix(f"{self.platform}: ")
+            for problem in validate_copy(self.platform, post.title, caption, post.hashtags)
+        ]
+        if problems:
+            raise PlatformError(
+                self.platform, ErrorKind.INVALID_MEDIA, f"{post.video.name} {verdict}: {'; '.join(problems)}"
+            )
+
+    def _refresh_grant(
+        self,
+        http: PlatformHttp,
+        path: str,
+        current: TokenSet,
+        *,
+        client_id_field: str = "client_id",
+        headers: Mapping[str, str] | None = None,
+    ) -> TokenSet:
+        """The refresh grant (RFC 6749 section 6) at `{oauth}path`, the app's id and secret in the form."""
+        client_id, client_secret = self.settings.client_id, self.settings.client_secret
+        if not (client_id and client_secret):
+            prefix = f"PELLACIA_{self.platform.upper()}_"
+            raise PlatformError(
+                self.platform,
+                ErrorKind.AUTH,
+                f"the access token needs refreshing, but {prefix}CLIENT_ID and {prefix}CLIENT_SECRET are "
+                "not both set",
+            )
+        response = http.request(
+            "POST",
+            self.settings.url("oauth", path),
+            authenticated=False,
+            headers=headers,
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": current.refresh_token,
+                client_id_field: client_id,
+                "client_secret": client_secret,
+            },
+        )
+        return token_set_from_answer(self.platform, json_object(response))
