@@ -52,7 +52,7 @@ from resources.database.ledger import LedgerTarget, open_entry
 from resources.database.stories import save_source
 from resources.platforms import PLATFORMS
 from resources.platforms.base import PlatformClient, VideoPost, sha256_of
-from resources.platforms.config import DEFAULT_URLS, PlatformSettings
+from resources.platforms.config import PlatformSettings
 from resources.platforms.credentials import EnvironmentOnlyStore
 from resources.platforms.facebook import FacebookClient
 from resources.platforms.instagram import InstagramClient
@@ -63,7 +63,7 @@ from resources.platforms.x import XClient
 from resources.platforms.youtube import YouTubeClient
 
 if TYPE_CHECKING:
-    from sandbox.common import Fault, Request, Response
+    from sandbox.common import Request
     from sandbox.facebook import FacebookSandbox
     from sandbox.instagram import InstagramSandbox
     from sandbox.linkedin import LinkedInSandbox
@@ -196,20 +196,9 @@ def build_sandbox(platform: str, data_dir: Path) -> PlatformSandbox:
 
 def sandbox_environment(platform: str, server: PlatformSandbox) -> dict[str, str]:
     """PELLACIA_<P>_* for one platform, as sandbox.platforms.environment() writes them for all six."""
-    from sandbox.platforms import ACCOUNT_IDS, CLIENT_ID, CLIENT_SECRET, DECLARATIONS
+    from sandbox.platforms import platform_environment
 
-    prefix = f"PELLACIA_{platform.upper()}_"
-    grant = server.issue_tokens()
-    env = {name: value for name, value in DECLARATIONS.items() if name.startswith(prefix)}
-    env.update({f"{prefix}{kind.upper()}_URL": server.base_url for kind in DEFAULT_URLS[platform]})
-    env[f"{prefix}ACCESS_TOKEN"] = grant.access_token
-    env[f"{prefix}REFRESH_TOKEN"] = grant.refresh_token
-    env[f"{prefix}CLIENT_ID"] = CLIENT_ID
-    env[f"{prefix}CLIENT_SECRET"] = CLIENT_SECRET
-    if platform in ACCOUNT_IDS:
-        variable, value = ACCOUNT_IDS[platform]
-        env[variable] = value
-    return env
+    return platform_environment(platform, server)
 
 
 def cpu_seconds() -> float:
@@ -218,26 +207,21 @@ def cpu_seconds() -> float:
 
 
 class HandlerClock:
-    """Wraps a sandbox's dispatch to time the calls that carry no file (initialize, finalize, status...).
+    """Observes a sandbox's requests (SandboxServer.observe) to time the calls that carry no file
+    (initialize, finalize, status...).
 
     That is the sandbox's own work between transfers, which the client waits for: the X and LinkedIn
     sandboxes join or re-hash the whole file inside finalize, where the real platforms answer first.
     """
 
-    def __init__(self, dispatch: Callable[[Request], tuple[Response | None, Fault | None]]) -> None:
-        self.dispatch = dispatch
+    def __init__(self) -> None:
         self.control_s = 0.0
         self.slowest = (0.0, "-")
 
-    def __call__(self, request: Request) -> tuple[Response | None, Fault | None]:
-        started = time.perf_counter()
-        try:
-            return self.dispatch(request)
-        finally:
-            if (request.content_length or 0) < CONTROL_BODY_BYTES:
-                elapsed = time.perf_counter() - started
-                self.control_s += elapsed
-                self.slowest = max(self.slowest, (elapsed, f"{request.method} {request.path}"))
+    def __call__(self, request: Request, elapsed: float) -> None:
+        if (request.content_length or 0) < CONTROL_BODY_BYTES:
+            self.control_s += elapsed
+            self.slowest = max(self.slowest, (elapsed, f"{request.method} {request.path}"))
 
 
 def serve_sandbox(platform: str, data_dir: str, connection: Connection) -> None:
@@ -245,8 +229,8 @@ def serve_sandbox(platform: str, data_dir: str, connection: Connection) -> None:
     from sandbox.common import running
 
     server = build_sandbox(platform, Path(data_dir))
-    clock = HandlerClock(server.dispatch)
-    server.dispatch = clock  # type: ignore[method-assign]
+    clock = HandlerClock()
+    server.observe(clock)
     with running(server):
         connection.send(sandbox_environment(platform, server))
         while (command := connection.recv()) != "stop":

@@ -1,16 +1,20 @@
 """SANDBOX ONLY (never used by production code): Facebook Page video publishing as Graph documents it.
 
-Serves, under one root (the client's API, graph-video, OAuth and rupload roots alike), spec section 5:
+Serves spec section 5 on four hosts, one port each, as Meta does:
+www.facebook.com (the "consent" root)
 - GET  /v25.0/dialog/oauth                   Facebook Login's consent page, approving at once
-- GET  /v25.0/oauth/access_token             code -> a user token; fb_exchange_token: a long-lived one
-- GET  /v25.0/{page-id}?fields=access_token  the Page token, read with a user token
-- POST /v25.0/{page-id}/video_reels          upload_phase=start -> {video_id, upload_url};
-                                             upload_phase=finish&video_id&video_state=PUBLISHED -> success
+rupload.facebook.com (the "upload" root: only ever the `upload_url` a Reel's start hands out)
 - POST /video-upload/v25.0/{video-id}        rupload: Authorization: OAuth, offset, file_size (sandbox/graph)
+graph-video.facebook.com (the "video" root)
 - POST /v25.0/{page-id}/videos               graph-video chunked flow: start (file_size) -> session + range;
                                              transfer (multipart video_file_chunk at start_offset) -> the
                                              next range, or error subcode 1363037 naming the range it wants;
                                              finish (upload_session_id, title, description)
+graph.facebook.com (the "api" and "oauth" roots)
+- GET  /v25.0/oauth/access_token             code -> a user token; fb_exchange_token: a long-lived one
+- GET  /v25.0/{page-id}?fields=access_token  the Page token, read with a user token
+- POST /v25.0/{page-id}/video_reels          upload_phase=start -> {video_id, upload_url};
+                                             upload_phase=finish&video_id&video_state=PUBLISHED -> success
 - GET  /v25.0/{video-id}?fields=status,permalink_url   uploading / processing / publishing phases
 - GET  /v25.0/{video-id}/video_insights      deterministic lifetime metrics (Reels and other videos differ)
 
@@ -24,30 +28,41 @@ hashed as they arrive.
 from __future__ import annotations
 
 import hashlib
-import os
+import io
 import re
 import secrets
 import time
+from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from sandbox.common import (
     DropConnectionError,
     Fault,
-    Handler,
+    MultipartError,
     Request,
     Response,
+    Route,
     SandboxServer,
     TokenGrant,
     TokenRegistry,
+    insights_body,
+    read_multipart,
+    seed_of,
 )
 from sandbox.graph import (
+    GRAPH_HOST,
     GRAPH_PREFIX,
+    GRAPH_VIDEO_HOST,
+    RUPLOAD_HOST,
+    WWW_HOST,
     Interruption,
     RuploadSession,
     graph_error,
     graph_params,
+    graph_server_error,
     invalid_parameter,
     missing_node,
     nonexisting_field,
@@ -55,6 +70,7 @@ from sandbox.graph import (
     rupload_auth_error,
     rupload_error,
     throttle_fault,
+    throttled_response,
     token_error,
     token_exchange,
     usage_headers,
@@ -89,8 +105,6 @@ VIDEO_METRICS = (
     "total_video_stories_by_action_type",
 )
 _PREFIX = re.escape(GRAPH_PREFIX)
-_BOUNDARY = re.compile(r'boundary="?([^";]+)"?')
-_DISPOSITION = re.compile(r'(\w+)="([^"]*)"')
 
 
 @dataclass
@@ -193,6 +207,15 @@ class FacebookSandbox(SandboxServer):
     """A strict local stand-in for graph.facebook.com, graph-video.facebook.com and rupload (Page videos)."""
 
     name = "facebook"
+    roots: ClassVar[Mapping[str, str]] = {
+        "api": GRAPH_HOST,
+        "oauth": GRAPH_HOST,
+        "video": GRAPH_VIDEO_HOST,
+        "upload": RUPLOAD_HOST,
+        "consent": WWW_HOST,
+    }
+    configured_roots = ("api", "oauth", "video")
+    consent_path = "/v25.0/dialog/oauth"
 
     def __init__(
         self,
@@ -216,6 +239,7 @@ class FacebookSandbox(SandboxServer):
         self.transfer_chunk_bytes = transfer_chunk_bytes
         self.users = TokenRegistry("fbuser", lifetime_s=USER_TOKEN_LIFETIME_S)
         self.pages = TokenRegistry("fbpage", lifetime_s=token_lifetime_s)
+        self.tokens = self.pages  # what publishing takes; expire_tokens() ends them, user tokens stay
         self.codes = AuthorizationCodes(client_id=client_id, scopes=KNOWN_SCOPES, scope_separator=",")
         self._videos: dict[str, Video] = {}
         self._sessions: dict[str, Video] = {}
@@ -226,16 +250,18 @@ class FacebookSandbox(SandboxServer):
         self.upload_offsets: list[int] = []
         super().__init__(data_dir)
 
-    def routes(self) -> list[tuple[str, str, str, Handler]]:
-        return [
-            ("GET", f"{_PREFIX}/dialog/oauth", "consent", self.codes.consent),
-            ("GET", f"{_PREFIX}/oauth/access_token", "token", self._token),
-            ("POST", rf"{_PREFIX}/(?P<page>\d+)/video_reels", "reels", self._reels),
-            ("POST", rf"{_PREFIX}/(?P<page>\d+)/videos", "videos", self._videos_edge),
-            ("GET", rf"{_PREFIX}/(?P<node>\d+)/video_insights", "insights", self._insights),
-            ("GET", rf"{_PREFIX}/(?P<node>\d+)", "node", self._node),
-            ("POST", rf"/video-upload{_PREFIX}/(?P<video>\d+)", "upload", self._upload),
-        ]
+    def routes(self) -> dict[str, list[Route]]:
+        return {
+            WWW_HOST: [("GET", f"{_PREFIX}/dialog/oauth", "consent", self.codes.consent)],
+            GRAPH_HOST: [
+                ("GET", f"{_PREFIX}/oauth/access_token", "token", self._token),
+                ("POST", rf"{_PREFIX}/(?P<page>\d+)/video_reels", "reels", self._reels),
+                ("GET", rf"{_PREFIX}/(?P<node>\d+)/video_insights", "insights", self._insights),
+                ("GET", rf"{_PREFIX}/(?P<node>\d+)", "node", self._node),
+            ],
+            GRAPH_VIDEO_HOST: [("POST", rf"{_PREFIX}/(?P<page>\d+)/videos", "videos", self._videos_edge)],
+            RUPLOAD_HOST: [("POST", rf"/video-upload{_PREFIX}/(?P<video>\d+)", "upload", self._upload)],
+        }
 
     # --- steering and inspection (tests, demo) -------------------------------------------------------
 
@@ -244,10 +270,6 @@ class FacebookSandbox(SandboxServer):
         user = self.users.issue()
         page = self.pages.issue()
         return TokenGrant(page.access_token, user.access_token, page.expires_at)
-
-    def expire_tokens(self) -> None:
-        """Every Page token issued so far stops working (user tokens stay valid for the exchange)."""
-        self.pages.expire_all()
 
     @property
     def posts(self) -> list[dict[str, Any]]:
@@ -301,6 +323,15 @@ class FacebookSandbox(SandboxServer):
                 route, self.page_id, code=code, regain_minutes=regain_minutes, times=times, use_case="pages"
             )
         )
+
+    def throttled(self, wait_s: float | None, route: str) -> Response:
+        regain_minutes = 1.0 if wait_s is None else wait_s / 60
+        return throttled_response(self.page_id, regain_minutes=regain_minutes, use_case="pages")
+
+    def server_error(self, status: int, route: str) -> Response:
+        if route == "upload":
+            return rupload_error(status, "ProcessingFailedError", "Request processing failed", retriable=True)
+        return graph_server_error(status)
 
     def use_reels_quota(self, reels: int) -> None:
         """Count `reels` published elsewhere (another app, the Page's own tools) in the current 24 h."""
@@ -367,7 +398,7 @@ class FacebookSandbox(SandboxServer):
             self._videos[video_id] = Video(
                 video_id, "reel", time.time(), upload=RuploadSession(self.stored_file(f"{video_id}.mp4"))
             )
-        upload_url = f"{self.base_url}/video-upload{GRAPH_PREFIX}/{video_id}"
+        upload_url = self.url("upload", f"/video-upload{GRAPH_PREFIX}/{video_id}")
         return Response(200, {"video_id": video_id, "upload_url": upload_url})
 
     def _finish_reel(self, params: dict[str, str]) -> Response:
@@ -416,7 +447,7 @@ class FacebookSandbox(SandboxServer):
         elif failure is None and video is not None and video.published_at is not None:
             failure = rupload_error(400, "BadRequest", "the reel was already finished", retriable=False)
         if failure is not None:
-            _discard_body(request)
+            request.drain()
             return failure
         assert video is not None and video.upload is not None
         offset = request.headers.get("offset", "")
@@ -431,17 +462,26 @@ class FacebookSandbox(SandboxServer):
     # --- other Page videos (graph-video, chunked) ---------------------------------------------------
 
     def _videos_edge(self, request: Request) -> Response:
-        params: dict[str, str] | None
         chunk: bytes | None = None
         if not request.headers.get("content-type", "").startswith("multipart/form-data"):
             params = graph_params(request)
         elif (request.content_length or 0) > self.transfer_chunk_bytes + MULTIPART_OVERHEAD:
-            _discard_body(request)
+            request.drain()
             return self._graph(invalid_parameter("the body is larger than any range this session asks for"))
         else:
-            params, chunk = _multipart(request)
-        if params is None:
-            return self._graph(invalid_parameter("the multipart/form-data body could not be read"))
+            # A transfer holds one range of at most transfer_chunk_bytes (larger bodies are refused
+            # unread above), so the chunk is kept in memory: bounded by the range, not by the file.
+            received = io.BytesIO()
+            try:
+                fields, files = read_multipart(
+                    request,
+                    files=("video_file_chunk",),
+                    open_file=lambda _name, _fields: nullcontext(received),
+                )
+            except MultipartError:
+                return self._graph(invalid_parameter("the multipart/form-data body could not be read"))
+            params = {**request.query, **fields}
+            chunk = received.getvalue() if "video_file_chunk" in files else None
         failure = self._authorised(request, params, request.params["page"])
         if failure is not None:
             return self._graph(failure)
@@ -639,7 +679,12 @@ class FacebookSandbox(SandboxServer):
             return self._graph(invalid_parameter("video insights are lifetime only; period must be lifetime"))
         values = _metrics(video)
         return self._graph(
-            Response(200, _insights_body(video.id, {name: values[name] for name in requested}))
+            Response(
+                200,
+                insights_body(
+                    video.id, "video_insights", {name: values[name] for name in requested}, paging=True
+                ),
+            )
         )
 
 
@@ -671,76 +716,13 @@ def _range_mismatch(start: int, end: int) -> Response:
     return response
 
 
-def _multipart(request: Request) -> tuple[dict[str, str] | None, bytes | None]:
-    """Fields and the `video_file_chunk` bytes of a multipart/form-data body; (None, None) if unreadable.
-
-    A transfer body holds one range of at most `transfer_chunk_bytes` (larger ones are refused unread by
-    the caller), so it is read whole: memory stays bounded by the range, not by the file.
-    """
-    match = _BOUNDARY.search(request.headers.get("content-type", ""))
-    if match is None:
-        _discard_body(request)
-        return None, None
-    delimiter = b"--" + match.group(1).encode()
-    body = request.body()
-    if not body.startswith(delimiter):
-        return None, None
-    fields: dict[str, str] = dict(request.query)
-    chunk: bytes | None = None
-    for section in (b"\r\n" + body).split(b"\r\n" + delimiter)[1:]:
-        if section.startswith(b"--"):
-            break
-        head, separator, content = section.removeprefix(b"\r\n").partition(b"\r\n\r\n")
-        if not separator:
-            return None, None
-        disposition = next(
-            (
-                line
-                for line in head.decode("utf-8", "replace").split("\r\n")
-                if line.lower().startswith("content-disposition")
-            ),
-            "",
-        )
-        attributes = dict(_DISPOSITION.findall(disposition))
-        name = attributes.get("name", "")
-        if name == "video_file_chunk":
-            chunk = content
-        else:
-            fields[name] = content.decode("utf-8", "replace")
-    return fields, chunk
-
-
-def _discard_body(request: Request) -> None:
-    """Read an unwanted body in blocks, so a refused 1 GB upload never sits in memory."""
-    with Path(os.devnull).open("wb") as sink:
-        request.copy_body_to(sink)
-
-
 def _fields(params: dict[str, str]) -> set[str]:
     return {name.strip() for name in (params.get("fields") or "id").split(",") if name.strip()}
 
 
-def _insights_body(video_id: str, values: dict[str, Any]) -> dict[str, Any]:
-    """video_insights in Graph's shape; some values are breakdowns (objects), not numbers [S]."""
-    return {
-        "data": [
-            {
-                "name": name,
-                "period": "lifetime",
-                "values": [{"value": value}],
-                "title": name.replace("_", " ").capitalize(),
-                "description": f"Lifetime {name.replace('_', ' ')} (sandbox)",
-                "id": f"{video_id}/video_insights/{name}/lifetime",
-            }
-            for name, value in values.items()
-        ],
-        "paging": {},
-    }
-
-
 def _metrics(video: Video) -> dict[str, Any]:
     """Deterministic lifetime counters for one video, so tests can predict them."""
-    seed = int(hashlib.sha256(video.id.encode()).hexdigest()[:8], 16)
+    seed = seed_of(video.id, 8)
     views = 300 + seed % 4000
     likes, loves, comments, shares = views // 12, views // 40, views // 50, views // 45
     if video.kind == "reel":

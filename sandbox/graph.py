@@ -2,9 +2,8 @@
 
 Graph error envelopes answered with HTTP 400 (spec 5.5), throttling with codes 4/17/32/613/80001 and the
 usage headers whose `estimated_time_to_regain_access` is in minutes (spec 5.6), the token exchange at
-`/v25.0/oauth/access_token` (spec 4.1, 5.1), lifetime insights bodies (spec 4.7, 5.7), and the rupload
-receiver both platforms upload to with `offset` / `file_size` headers and `Authorization: OAuth`
-(spec 4.2, 5.2).
+`/v25.0/oauth/access_token` (spec 4.1, 5.1), and the rupload receiver both platforms upload to, on its own
+host, with `offset` / `file_size` headers and `Authorization: OAuth` (spec 4.2, 5.2).
 
 Resuming an interrupted rupload is not documented exactly (spec 4.2 [U]): Meta's Resumable Upload API
 answers a GET on the upload session with the offset it holds, so this receiver answers a GET on the rupload
@@ -24,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from resources.platforms.graph import GRAPH_VERSION
 from sandbox.common import (
     READ_BLOCK,
     DropConnectionError,
@@ -35,7 +33,13 @@ from sandbox.common import (
     bearer_token,
 )
 
+GRAPH_VERSION = "v25.0"  # the version the spec's requests use (sections 4.2, 5.2)
 GRAPH_PREFIX = f"/{GRAPH_VERSION}"
+# Meta's hosts: the Graph API (and its token endpoint), the Login dialog, rupload, graph-video.
+GRAPH_HOST = "graph.facebook.com"
+WWW_HOST = "www.facebook.com"
+RUPLOAD_HOST = "rupload.facebook.com"
+GRAPH_VIDEO_HOST = "graph-video.facebook.com"
 THROTTLE_MESSAGES = {
     4: "(#4) Application request limit reached",
     17: "(#17) User request limit reached",
@@ -97,6 +101,18 @@ def usage_headers(
     return {"X-App-Usage": json.dumps(usage), "X-Business-Use-Case-Usage": json.dumps(business)}
 
 
+def throttled_response(
+    object_id: str, *, code: int = 4, regain_minutes: float = 1.0, use_case: str = "instagram"
+) -> Response:
+    """Meta throttling as sent: HTTP 400, a rate-limit code, usage headers at 100% with the wait."""
+    return graph_error(
+        code,
+        THROTTLE_MESSAGES.get(code, f"(#{code}) Rate limit reached"),
+        transient=True,
+        headers=usage_headers(object_id, call_count=100, regain_minutes=regain_minutes, use_case=use_case),
+    )
+
+
 def throttle_fault(
     route: str,
     object_id: str,
@@ -106,14 +122,16 @@ def throttle_fault(
     times: int = 1,
     use_case: str = "instagram",
 ) -> Fault:
-    """Meta throttling as sent: HTTP 400, a rate-limit code, usage headers at 100% with the wait."""
-    response = graph_error(
-        code,
-        THROTTLE_MESSAGES.get(code, f"(#{code}) Rate limit reached"),
-        transient=True,
-        headers=usage_headers(object_id, call_count=100, regain_minutes=regain_minutes, use_case=use_case),
-    )
+    """A fault answering `route` with Meta's throttling (see throttled_response)."""
+    response = throttled_response(object_id, code=code, regain_minutes=regain_minutes, use_case=use_case)
     return Fault(route, status=response.status, body=response.body, headers=response.headers, times=times)
+
+
+def graph_server_error(status: int) -> Response:
+    """Graph's answer to a failure on its side: code 2, a temporary issue, transient."""
+    return graph_error(
+        2, "An unexpected error has occurred. Please retry your request later.", status=status, transient=True
+    )
 
 
 def graph_params(request: Request) -> dict[str, str]:
@@ -159,23 +177,6 @@ def token_exchange(
     return Response(
         200, {"access_token": grant.access_token, "token_type": "bearer", "expires_in": expires_in}
     )
-
-
-def insights_body(object_id: str, edge: str, values: dict[str, int]) -> dict[str, Any]:
-    """Lifetime insights in Graph's shape: one entry per metric with a single lifetime value."""
-    return {
-        "data": [
-            {
-                "name": name,
-                "period": "lifetime",
-                "values": [{"value": value}],
-                "title": name.replace("_", " ").capitalize(),
-                "description": f"Lifetime {name.replace('_', ' ')} (sandbox)",
-                "id": f"{object_id}/{edge}/{name}/lifetime",
-            }
-            for name, value in values.items()
-        ]
-    }
 
 
 def rupload_error(

@@ -1,12 +1,15 @@
 """SANDBOX ONLY (never used by production code): Instagram Reels publishing as the Graph API documents it.
 
-Serves, under one root (the client's API, OAuth and rupload roots alike), spec section 4:
+Serves spec section 4 on three hosts, one port each, as Meta does:
+www.facebook.com (the "consent" root)
 - GET  /v25.0/dialog/oauth                             Facebook Login's consent page, approving at once
+rupload.facebook.com (the "upload" root: only ever the `uri` a container hands out)
+- POST /ig-api-upload/v25.0/{container}                rupload: Authorization: OAuth, offset, file_size
+- GET  /ig-api-upload/v25.0/{container}                the offset received so far (see sandbox/graph.py)
+graph.facebook.com (the "api" and "oauth" roots)
 - GET  /v25.0/oauth/access_token                       code -> user token; fb_exchange_token (long-lived)
 - GET  /v25.0/{ig-user-id}/content_publishing_limit    quota_usage / config (quota_total, quota_duration)
 - POST /v25.0/{ig-user-id}/media                       media_type=REELS&upload_type=resumable -> {id, uri}
-- POST /ig-api-upload/v25.0/{container}                rupload: Authorization: OAuth, offset, file_size
-- GET  /ig-api-upload/v25.0/{container}                the offset received so far (see sandbox/graph.py)
 - GET  /v25.0/{container}?fields=status_code,status    IN_PROGRESS -> FINISHED | ERROR | EXPIRED | PUBLISHED
 - POST /v25.0/{ig-user-id}/media_publish               creation_id -> {id}; 9007/2207027 before FINISHED
 - GET  /v25.0/{ig-user-id}/media, GET /v25.0/{media}   the account's media (id, caption, permalink, ...)
@@ -17,21 +20,32 @@ X-App-Usage / X-Business-Use-Case-Usage. Uploaded bytes stream to `data_dir` and
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from sandbox.common import Handler, Request, Response, SandboxServer, TokenGrant, TokenRegistry
+from sandbox.common import (
+    Request,
+    Response,
+    Route,
+    SandboxServer,
+    TokenRegistry,
+    insights_body,
+    seed_of,
+)
 from sandbox.graph import (
+    GRAPH_HOST,
     GRAPH_PREFIX,
+    RUPLOAD_HOST,
+    WWW_HOST,
     Interruption,
     RuploadSession,
     graph_error,
     graph_params,
-    insights_body,
+    graph_server_error,
     invalid_parameter,
     missing_node,
     nonexisting_field,
@@ -39,6 +53,7 @@ from sandbox.graph import (
     rupload_auth_error,
     rupload_error,
     throttle_fault,
+    throttled_response,
     token_error,
     token_exchange,
     usage_headers,
@@ -98,6 +113,14 @@ class InstagramSandbox(SandboxServer):
     """A strict local stand-in for graph.facebook.com + rupload.facebook.com (Instagram Reels)."""
 
     name = "instagram"
+    roots: ClassVar[Mapping[str, str]] = {
+        "api": GRAPH_HOST,
+        "oauth": GRAPH_HOST,
+        "upload": RUPLOAD_HOST,
+        "consent": WWW_HOST,
+    }
+    configured_roots = ("api", "oauth")
+    consent_path = "/v25.0/dialog/oauth"
 
     def __init__(
         self,
@@ -126,25 +149,31 @@ class InstagramSandbox(SandboxServer):
         self._interruption: Interruption | None = None
         super().__init__(data_dir)
 
-    def routes(self) -> list[tuple[str, str, str, Handler]]:
-        return [
-            ("GET", f"{_PREFIX}/dialog/oauth", "consent", self.codes.consent),
-            ("GET", f"{_PREFIX}/oauth/access_token", "token", self._token),
-            ("GET", rf"{_PREFIX}/(?P<user>\d+)/content_publishing_limit", "publishing_limit", self._limit),
-            ("POST", rf"{_PREFIX}/(?P<user>\d+)/media", "create_container", self._create_container),
-            ("GET", rf"{_PREFIX}/(?P<user>\d+)/media", "list_media", self._list_media),
-            ("POST", rf"{_PREFIX}/(?P<user>\d+)/media_publish", "publish", self._publish),
-            ("GET", rf"{_PREFIX}/(?P<node>\d+)/insights", "insights", self._insights),
-            ("GET", rf"{_PREFIX}/(?P<node>\d+)", "node", self._node),
-            ("POST", rf"/ig-api-upload{_PREFIX}/(?P<container>\d+)", "upload", self._upload),
-            ("GET", rf"/ig-api-upload{_PREFIX}/(?P<container>\d+)", "upload_status", self._upload_status),
-        ]
+    def routes(self) -> dict[str, list[Route]]:
+        return {
+            WWW_HOST: [("GET", f"{_PREFIX}/dialog/oauth", "consent", self.codes.consent)],
+            GRAPH_HOST: [
+                ("GET", f"{_PREFIX}/oauth/access_token", "token", self._token),
+                (
+                    "GET",
+                    rf"{_PREFIX}/(?P<user>\d+)/content_publishing_limit",
+                    "publishing_limit",
+                    self._limit,
+                ),
+                ("POST", rf"{_PREFIX}/(?P<user>\d+)/media", "create_container", self._create_container),
+                ("GET", rf"{_PREFIX}/(?P<user>\d+)/media", "list_media", self._list_media),
+                ("POST", rf"{_PREFIX}/(?P<user>\d+)/media_publish", "publish", self._publish),
+                ("GET", rf"{_PREFIX}/(?P<node>\d+)/insights", "insights", self._insights),
+                ("GET", rf"{_PREFIX}/(?P<node>\d+)", "node", self._node),
+            ],
+            RUPLOAD_HOST: [
+                ("POST", rf"/ig-api-upload{_PREFIX}/(?P<container>\d+)", "upload", self._upload),
+                ("GET", rf"/ig-api-upload{_PREFIX}/(?P<container>\d+)", "upload_status", self._upload_status),
+            ],
+        }
 
     # --- steering and inspection (tests, demo) -------------------------------------------------------
-
-    def issue_tokens(self) -> TokenGrant:
-        """A long-lived user token pair: `refresh_token` is the token the client exchanges later."""
-        return self.tokens.issue()
+    # issue_tokens() gives a long-lived user token pair: `refresh_token` is the token exchanged later.
 
     @property
     def posts(self) -> list[dict[str, Any]]:
@@ -168,6 +197,15 @@ class InstagramSandbox(SandboxServer):
         self.inject(
             throttle_fault(route, self.user_id, code=code, regain_minutes=regain_minutes, times=times)
         )
+
+    def throttled(self, wait_s: float | None, route: str) -> Response:
+        regain_minutes = 1.0 if wait_s is None else wait_s / 60
+        return throttled_response(self.user_id, regain_minutes=regain_minutes)
+
+    def server_error(self, status: int, route: str) -> Response:
+        if route.startswith("upload"):
+            return rupload_error(status, "ProcessingFailedError", "Request processing failed", retriable=True)
+        return graph_server_error(status)
 
     def use_quota(self, posts: int) -> None:
         """Count `posts` publications from elsewhere in the current 24 h window."""
@@ -242,7 +280,7 @@ class InstagramSandbox(SandboxServer):
                 upload=RuploadSession(self.stored_file(f"{container_id}.mp4")),
                 created_at=time.time(),
             )
-        uri = f"{self.base_url}/ig-api-upload/{GRAPH_PREFIX.strip('/')}/{container_id}"
+        uri = self.url("upload", f"/ig-api-upload{GRAPH_PREFIX}/{container_id}")
         return self._graph(Response(200, {"id": container_id, "uri": uri}))
 
     def _upload(self, request: Request) -> Response:
@@ -498,7 +536,7 @@ def _shortcode(number: int) -> str:
 
 def metrics_for(media_id: str) -> dict[str, int]:
     """Deterministic lifetime counters for one media, so tests can predict them."""
-    seed = int(hashlib.sha256(media_id.encode()).hexdigest()[:8], 16)
+    seed = seed_of(media_id, 8)
     views = 500 + seed % 5000
     likes, comments, shares, saved = views // 10, views // 50, views // 40, views // 60
     return {

@@ -1,18 +1,20 @@
 """A local LinkedIn for tests and the demo: a SANDBOX, never used by production code paths.
 
-One server stands in for both LinkedIn hosts the client uses (api.linkedin.com and www.linkedin.com): the
-Videos API (initializeUpload, pre-signed part uploads, finalizeUpload, video status), the Posts API (create,
-read, the `q=author` finder), organization share statistics, member creator post analytics, the consent page
-(GET /oauth/v2/authorization, approving at once; sandbox/oauth.py) and the OAuth token endpoint
-(authorization_code and refresh grants). It is strict where LinkedIn is
-(shared/reference/platform_protocols.md section 7): LinkedIn-Version must be an active YYYYMM version
-(missing: 400, retired: 426), X-Restli-Protocol-Version must be 2.0.0, URNs in paths must be URL-encoded,
-every part must be exactly its byte range, finalize must hand the parts' ETags back in order, and error bodies
-have LinkedIn's `{"status","code","message"}` shape. Where LinkedIn's documents are silent the choice is
-marked [U]. Uploaded bytes stream to disk, hashed as they arrive; memory stays flat whatever the file's size.
-Parts arriving in order extend one running sha256 of the whole file (a part waits while the parts before it
-are still arriving), so finalizeUpload answers at once; only a re-sent part, or one whose predecessors are
-not on their way, leaves the hash to a read of the whole file at finalize.
+It listens on one port for each of LinkedIn's two hosts. api.linkedin.com (the "api" root) serves the
+Videos API (initializeUpload, finalizeUpload, video status), the Posts API (create, read, the `q=author`
+finder), organization share statistics and member creator post analytics. www.linkedin.com (the "oauth",
+"consent" and "upload" roots) serves the consent page (GET /oauth/v2/authorization, approving at once;
+sandbox/oauth.py), the OAuth token endpoint (authorization_code and refresh grants) and the pre-signed part
+uploads (/dms-uploads/..., only ever the uploadUrls initializeUpload hands out).
+It is strict where LinkedIn is (docs/reference/platform_protocols.md section 7): LinkedIn-Version must be
+an active YYYYMM version (missing: 400, retired: 426), X-Restli-Protocol-Version must be 2.0.0, URNs in
+paths must be URL-encoded, every part must be exactly its byte range, finalize must hand the parts' ETags
+back in order, and error bodies have LinkedIn's `{"status","code","message"}` shape. Where LinkedIn's
+documents are silent the choice is marked [U]. Uploaded bytes stream to disk, hashed as they arrive; memory
+stays flat whatever the file's size. Parts arriving in order extend one running sha256 of the whole file (a
+part waits while the parts before it are still arriving), so finalizeUpload answers at once; only a re-sent
+part, or one whose predecessors are not on their way, leaves the hash to a read of the whole file at
+finalize.
 """
 
 from __future__ import annotations
@@ -23,22 +25,25 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import unquote
 
 from sandbox.common import (
     READ_BLOCK,
     Fault,
-    Handler,
     Request,
     Response,
+    Route,
     SandboxServer,
     TokenGrant,
     TokenRegistry,
     bearer_token,
+    seed_of,
 )
 from sandbox.oauth import AuthorizationCodes, CodeRefusedError
 
@@ -74,6 +79,8 @@ THROTTLE_BODY = {
     "serviceErrorCode": 101,
     "message": "Resource level throttle APPLICATION DAY limit for calls to this resource is reached.",
 }
+API_HOST = "api.linkedin.com"
+WWW_HOST = "www.linkedin.com"
 _ENTITY = re.compile(r"\((share|ugc):(urn:li:(?:share|ugcPost):\d+)\)")
 _LIST = re.compile(r"List\(([^()]*)\)")
 
@@ -169,6 +176,14 @@ class LinkedInSandbox(SandboxServer):
     """
 
     name = "linkedin"
+    roots: ClassVar[Mapping[str, str]] = {
+        "api": API_HOST,
+        "oauth": WWW_HOST,
+        "consent": WWW_HOST,
+        "upload": WWW_HOST,
+    }
+    configured_roots = ("api", "oauth")
+    consent_path = "/oauth/v2/authorization"
 
     def __init__(
         self,
@@ -213,13 +228,25 @@ class LinkedInSandbox(SandboxServer):
         self.most_parts_at_once = 0
         super().__init__(data_dir)
 
-    def routes(self) -> list[tuple[str, str, str, Handler]]:
+    def routes(self) -> dict[str, list[Route]]:
+        return {
+            WWW_HOST: [
+                ("GET", r"/oauth/v2/authorization", "consent", self.codes.consent),
+                ("POST", r"/oauth/v2/accessToken", "token", self._token),
+                (
+                    "PUT",
+                    r"/dms-uploads/sp/v2/(?P<video>[\w-]+)/uploadedVideo/(?P<part>\d+)",
+                    "part",
+                    self._part,
+                ),
+            ],
+            API_HOST: self._api_routes(),
+        }
+
+    def _api_routes(self) -> list[Route]:
         return [
-            ("GET", r"/oauth/v2/authorization", "consent", self.codes.consent),
-            ("POST", r"/oauth/v2/accessToken", "token", self._token),
             ("POST", r"/rest/videos\?action=initializeUpload", "initialize_upload", self._initialize_upload),
             ("POST", r"/rest/videos\?action=finalizeUpload", "finalize_upload", self._finalize_upload),
-            ("PUT", r"/dms-uploads/sp/v2/(?P<video>[\w-]+)/uploadedVideo/(?P<part>\d+)", "part", self._part),
             ("GET", r"/rest/videos/(?P<urn>[^/]+)", "video", self._video),
             ("POST", r"/rest/posts", "create_post", self._create_post),
             ("GET", r"/rest/posts", "find_posts", self._find_posts),
@@ -253,20 +280,21 @@ class LinkedInSandbox(SandboxServer):
             self._refresh_expiry[grant.refresh_token] = time.time() + self.refresh_lifetime_s
         return grant
 
-    def expire_tokens(self) -> None:
-        self.tokens.expire_all()
-
     def throttle(self, route: str, times: int = 1) -> None:
         """LinkedIn's 429: no rate-limit headers, only the body naming the exhausted daily counter."""
-        self.inject(Fault(route, status=429, body=dict(THROTTLE_BODY), times=times))
+        self.rate_limit_next(route, times=times)
+
+    def throttled(self, wait_s: float | None, route: str) -> Response:
+        """LinkedIn says nothing of how long to wait: the daily counters reset at midnight UTC."""
+        return Response(429, dict(THROTTLE_BODY))
 
     def fail(self, route: str, status: int = 500, times: int = 1) -> None:
-        """A server error on the next `times` calls of `route` (body shape [U])."""
-        self.inject(
-            Fault(
-                route, status=status, body={"status": status, "message": "Internal Server Error"}, times=times
-            )
-        )
+        """A server error on the next `times` calls of `route` (as fail_next)."""
+        self.fail_next(route, status, times)
+
+    def server_error(self, status: int, route: str) -> Response:
+        """(body shape [U])"""
+        return Response(status, {"status": status, "message": HTTPStatus(status).phrase})
 
     def fail_part(self, index: int, status: int = 500, times: int = 1) -> None:
         """A server error on the next `times` uploads of part `index` (of any video), aimed at one part."""
@@ -319,7 +347,7 @@ class LinkedInSandbox(SandboxServer):
 
     def metrics_for(self, urn: str) -> dict[str, Any]:
         """Deterministic lifetime statistics of a post, derived from its URN."""
-        seed = int(hashlib.sha256(urn.encode()).hexdigest(), 16)
+        seed = seed_of(urn, 64)
         impressions = 500 + seed % 5000
         stats: dict[str, Any] = {
             "impressionCount": impressions,
@@ -469,8 +497,11 @@ class LinkedInSandbox(SandboxServer):
             self._videos[video.urn] = video
         instructions = [
             {
-                "uploadUrl": f"{self.base_url}/dms-uploads/sp/v2/{video_id}/uploadedVideo/{index}"
-                f"?ca=vector_feedshare&exp={expires_ms}&sig={self._sign(video_id, index, expires_ms)}",
+                "uploadUrl": self.url(
+                    "upload",
+                    f"/dms-uploads/sp/v2/{video_id}/uploadedVideo/{index}"
+                    f"?ca=vector_feedshare&exp={expires_ms}&sig={self._sign(video_id, index, expires_ms)}",
+                ),
                 "firstByte": first,
                 "lastByte": last,
             }

@@ -1,7 +1,10 @@
 """All six platform sandboxes at once, and the environment that points the real clients at them.
 
 Used by `pellacia-dist demo`, `pellacia-dist sandbox` and the end-to-end tests: the clients are the ones a
-user runs against the real platforms, configured only through PELLACIA_<PLATFORM>_* variables.
+user runs against the real platforms, configured only through PELLACIA_<PLATFORM>_* variables. Each
+sandbox listens on one port per host of its platform; the variables name the roots a client is configured
+with (each sandbox's `configured_roots`), the other hosts are reached only through the URLs the sandboxes
+hand out (uploads) or open in a browser (consent pages).
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from resources.platforms.config import DEFAULT_URLS, PLATFORMS
 from sandbox.common import SandboxServer, running
 from sandbox.facebook import FacebookSandbox
 from sandbox.instagram import InstagramSandbox
@@ -21,6 +23,7 @@ from sandbox.tiktok import TikTokSandbox
 from sandbox.x import XSandbox
 from sandbox.youtube import YouTubeSandbox
 
+PLATFORMS = ("youtube", "tiktok", "instagram", "facebook", "x", "linkedin")
 CLIENT_ID = "pellacia-sandbox-client"
 CLIENT_SECRET = "pellacia-sandbox-secret"
 ACCOUNT_IDS = {
@@ -80,23 +83,39 @@ def build_servers(data_dir: Path, processing_polls: int = 1) -> dict[str, Sandbo
     }
 
 
+def platform_environment(platform: str, server: SandboxServer) -> dict[str, str]:
+    """PELLACIA_<PLATFORM>_* for one running sandbox: its configured roots (each on its own host), fresh
+    tokens, the app's credentials, the account id and the declarations the platform requires."""
+    prefix = f"PELLACIA_{platform.upper()}_"
+    env = {name: value for name, value in DECLARATIONS.items() if name.startswith(prefix)}
+    for root in server.configured_roots:
+        env[f"{prefix}{root.upper()}_URL"] = server.url(root)
+    grant = server.issue_tokens()
+    env[f"{prefix}ACCESS_TOKEN"] = grant.access_token
+    env[f"{prefix}REFRESH_TOKEN"] = grant.refresh_token
+    env[f"{prefix}CLIENT_ID"] = CLIENT_ID
+    env[f"{prefix}CLIENT_SECRET"] = CLIENT_SECRET
+    if platform in ACCOUNT_IDS:
+        variable, value = ACCOUNT_IDS[platform]
+        env[variable] = value
+    return env
+
+
 def environment(servers: dict[str, SandboxServer]) -> dict[str, str]:
     """PELLACIA_* variables for every platform: URL roots, fresh tokens, app credentials, account ids."""
-    env = dict(DECLARATIONS)
+    env: dict[str, str] = {}
     for platform in PLATFORMS:
-        server = servers[platform]
-        prefix = f"PELLACIA_{platform.upper()}_"
-        for kind in DEFAULT_URLS[platform]:
-            env[f"{prefix}{kind.upper()}_URL"] = server.base_url
-        grant = server.issue_tokens()
-        env[f"{prefix}ACCESS_TOKEN"] = grant.access_token
-        env[f"{prefix}REFRESH_TOKEN"] = grant.refresh_token
-        env[f"{prefix}CLIENT_ID"] = CLIENT_ID
-        env[f"{prefix}CLIENT_SECRET"] = CLIENT_SECRET
-        if platform in ACCOUNT_IDS:
-            variable, value = ACCOUNT_IDS[platform]
-            env[variable] = value
+        env |= platform_environment(platform, servers[platform])
     return env
+
+
+def consent_pages(servers: dict[str, SandboxServer]) -> dict[str, str]:
+    """Each sandbox's consent page, for `pellacia-dist auth <platform> --authorize-url URL`."""
+    return {
+        platform: server.url("consent", server.consent_path)
+        for platform, server in servers.items()
+        if server.consent_path is not None
+    }
 
 
 @contextmanager
@@ -115,6 +134,9 @@ def serve_forever(data_dir: Path) -> None:
         print("# Local platform SANDBOXES (nothing leaves this machine). Export these to use them:")
         for name, value in sorted(suite.env.items()):
             print(f"export {name}={value}")
+        print("# Consent pages, for `pellacia-dist auth <platform> --authorize-url <page>`:")
+        for platform, page in consent_pages(suite.servers).items():
+            print(f"#   {platform}: {page}")
         print("# Ctrl-C stops the sandboxes.", flush=True)
         try:
             while True:

@@ -1,11 +1,14 @@
 """A SANDBOX TikTok server for tests and demos: never used by production code paths.
 
-It follows the documented protocol (shared/reference/platform_protocols.md section 3) strictly: the Login
-Kit consent page (GET /v2/auth/authorize/, approving at once, PKCE S256 for desktop apps; sandbox/oauth.py),
-OAuth v2 code exchange and refresh with rotating refresh tokens, creator_info/query, Direct Post
-video/init with the chunk arithmetic, chunk PUTs to the returned upload_url (sequential, Content-Range
-checked, 206/201/416/403/404 as the media transfer guide says), status/fetch with processing and moderation
-spread over polls, and the Display API's video/query. Every error uses TikTok's envelope
+It follows the documented protocol (docs/reference/platform_protocols.md section 3) strictly, with one
+port for each of TikTok's hosts: www.tiktok.com (the "consent" root: the Login Kit consent page,
+GET /v2/auth/authorize/, approving at once, PKCE S256 for desktop apps; sandbox/oauth.py),
+open.tiktokapis.com (the "api" and "oauth" roots: OAuth v2 code exchange and refresh with rotating refresh
+tokens, creator_info/query, Direct Post video/init with the chunk arithmetic, status/fetch with processing
+and moderation spread over polls, the Display API's video/query) and open-upload.tiktokapis.com (the
+"upload" root: the chunk PUTs to the upload_url init hands out; sequential, Content-Range checked,
+206/201/416/403/404 as the media transfer guide says). Processing checks the received file with ffprobe
+against the documented video restrictions. Every error uses TikTok's envelope
 `{"data": {}, "error": {"code", "message", "log_id"}}`. Uploads stream to disk in blocks and are hashed on
 the way, so a 1 GB upload costs no memory.
 """
@@ -13,25 +16,27 @@ the way, so a 1 GB upload costs no memory.
 from __future__ import annotations
 
 import hashlib
-import os
+import json
 import re
 import secrets
+import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from pellacia_assets.rendering.errors import MediaError
-from pellacia_assets.rendering.probe import probe
 from sandbox.common import (
     Fault,
-    Handler,
     Request,
     Response,
+    Route,
     SandboxServer,
     TokenGrant,
     TokenRegistry,
     bearer_token,
+    seed_of,
 )
 from sandbox.oauth import AuthorizationCodes, CodeRefusedError
 
@@ -64,6 +69,54 @@ VIDEO_FIELDS = frozenset(
     }
 )  # fmt: skip
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
+OPEN_HOST = "open.tiktokapis.com"
+UPLOAD_HOST = "open-upload.tiktokapis.com"
+WWW_HOST = "www.tiktok.com"
+FFPROBE_TIMEOUT_S = 120
+
+
+@dataclass(frozen=True)
+class VideoFacts:
+    """What TikTok's processing checks of a received file (spec 3.4's video restrictions)."""
+
+    duration_s: float
+    width: int
+    height: int
+    fps: float | None
+
+
+def probe_video(path: Path) -> VideoFacts | None:
+    """The first video stream's size and frame rate and the file's duration, read with
+    `ffprobe -of json`; None when ffprobe cannot read the file as a video."""
+    command = ["ffprobe", "-v", "error", "-of", "json", "-show_format", "-show_streams", str(path)]
+    try:
+        result = subprocess.run(command, capture_output=True, timeout=FFPROBE_TIMEOUT_S, check=False)
+    except FileNotFoundError as error:
+        raise RuntimeError("the TikTok sandbox checks uploads with ffprobe: install ffmpeg") from error
+    if result.returncode != 0:
+        return None
+    try:
+        data = json.loads(result.stdout)
+    except ValueError:
+        return None
+    video = next((s for s in data.get("streams", []) if s.get("codec_type") == "video"), None)
+    if (
+        video is None
+        or not str(video.get("width", "")).isdigit()
+        or not str(video.get("height", "")).isdigit()
+    ):
+        return None
+    durations = [data.get("format", {}).get("duration"), video.get("duration")]
+    duration = next((float(value) for value in durations if value not in (None, "N/A")), 0.0)
+    return VideoFacts(duration, int(video["width"]), int(video["height"]), _frame_rate(video))
+
+
+def _frame_rate(stream: dict[str, Any]) -> float | None:
+    for key in ("avg_frame_rate", "r_frame_rate"):
+        numerator, _, denominator = str(stream.get(key, "0/0")).partition("/")
+        if numerator.isdigit() and denominator.isdigit() and int(numerator) and int(denominator):
+            return float(Fraction(int(numerator), int(denominator)))
+    return None
 
 
 def log_id() -> str:
@@ -137,9 +190,18 @@ class UploadTask:
 
 
 class TikTokSandbox(SandboxServer):
-    """TikTok's open API, upload host and OAuth endpoint on one local server (a sandbox)."""
+    """TikTok's open API (with its OAuth endpoint), its upload host and its consent page, each on a
+    local port of its own (a sandbox)."""
 
     name = "tiktok"
+    roots: ClassVar[Mapping[str, str]] = {
+        "api": OPEN_HOST,
+        "oauth": OPEN_HOST,
+        "upload": UPLOAD_HOST,
+        "consent": WWW_HOST,
+    }
+    configured_roots = ("api", "oauth")
+    consent_path = "/v2/auth/authorize/"
 
     def __init__(
         self,
@@ -182,24 +244,29 @@ class TikTokSandbox(SandboxServer):
         self._posts: list[dict[str, Any]] = []
         super().__init__(data_dir)
 
-    def routes(self) -> list[tuple[str, str, str, Handler]]:
-        return [
-            ("GET", r"/v2/auth/authorize/", "consent", self.codes.consent),
-            ("POST", r"/v2/oauth/token/", "token", self._token),
-            ("POST", r"/v2/post/publish/creator_info/query/", "creator_info", self._creator_info),
-            ("POST", r"/v2/post/publish/video/init/", "init", self._init),
-            ("PUT", r"/video/", "upload", self._upload),
-            ("POST", r"/v2/post/publish/status/fetch/", "status", self._status),
-            ("POST", r"/v2/video/query/", "video_query", self._video_query),
-        ]
+    def routes(self) -> dict[str, list[Route]]:
+        return {
+            WWW_HOST: [("GET", r"/v2/auth/authorize/", "consent", self.codes.consent)],
+            OPEN_HOST: [
+                ("POST", r"/v2/oauth/token/", "token", self._token),
+                ("POST", r"/v2/post/publish/creator_info/query/", "creator_info", self._creator_info),
+                ("POST", r"/v2/post/publish/video/init/", "init", self._init),
+                ("POST", r"/v2/post/publish/status/fetch/", "status", self._status),
+                ("POST", r"/v2/video/query/", "video_query", self._video_query),
+            ],
+            UPLOAD_HOST: [("PUT", r"/video/", "upload", self._upload)],
+        }
 
     # --- steering and inspection (tests, demo) ---------------------------------------------------------
 
-    def issue_tokens(self) -> TokenGrant:
-        return self.tokens.issue()
+    def throttled(self, wait_s: float | None, route: str) -> Response:
+        """HTTP 429 `rate_limit_exceeded`; TikTok documents no header saying how long to wait."""
+        return failure(
+            429, "rate_limit_exceeded", "Your request is blocked due to exceeding the API rate limit."
+        )
 
-    def expire_tokens(self) -> None:
-        self.tokens.expire_all()
+    def server_error(self, status: int, route: str) -> Response:
+        return failure(status, "internal_error", "Something went wrong. Please try again later.")
 
     def expire_upload_urls(self) -> None:
         """Every upload_url issued so far is past its hour: further PUTs get 403."""
@@ -226,7 +293,7 @@ class TikTokSandbox(SandboxServer):
     def video_object(self, video_id: str) -> dict[str, Any]:
         """The Display API video object of a stored post; counters are derived from its id, so stable."""
         post = next(post for post in self.posts if post["id"] == video_id)
-        seed = int(hashlib.sha256(video_id.encode()).hexdigest()[:8], 16)
+        seed = seed_of(video_id, 8)
         views = 100 + seed % 100_000
         return {
             "id": video_id,
@@ -448,7 +515,9 @@ class TikTokSandbox(SandboxServer):
             )
             task.path.write_bytes(b"")
             self._tasks[task.publish_id] = task
-        upload_url = f"{self.base_url}/video/?upload_id={task.upload_id}&upload_token={task.upload_token}"
+        upload_url = self.url(
+            "upload", f"/video/?upload_id={task.upload_id}&upload_token={task.upload_token}"
+        )
         return {"publish_id": task.publish_id, "upload_url": upload_url}
 
     def _upload(self, request: Request) -> Response:
@@ -527,8 +596,7 @@ class TikTokSandbox(SandboxServer):
     @staticmethod
     def _refuse_chunk(request: Request, response: Response) -> Response:
         """Read a refused chunk off the socket into nothing, so the connection stays usable."""
-        with Path(os.devnull).open("wb") as sink:
-            request.copy_body_to(sink)
+        request.drain()
         return response
 
     @staticmethod
@@ -545,11 +613,8 @@ class TikTokSandbox(SandboxServer):
 
     def _media_verdict(self, task: UploadTask) -> str | None:
         """TikTok's processing checks (video restrictions, spec 3.4) on the received file."""
-        try:
-            info = probe(task.path)
-        except MediaError:
-            return "file_format_check_failed"
-        if info.width is None or info.height is None:
+        info = probe_video(task.path)
+        if info is None:
             return "file_format_check_failed"
         task.media = {"duration": info.duration_s, "width": info.width, "height": info.height}
         if info.duration_s > self.max_video_post_duration_sec:

@@ -1,15 +1,17 @@
 """SANDBOX ONLY: a local X API v2 server for tests and demos; no production code path ever talks to it.
 
-It follows platform_protocols.md section 6 strictly: the v2 chunked media upload (initialize with a schema
-that allows no other property, append as multipart/form-data or base64 JSON, finalize, STATUS with
-processing states over polls), POST /2/tweets (280 weighted characters, processed media only, duplicate
+It follows platform_protocols.md section 6 strictly, with one port for each of X's hosts: x.com (the
+"consent" root: the authorize page) and api.x.com (the "api" and "oauth" roots: everything else). It serves
+the v2 chunked media upload (initialize with a schema that allows no other property, append as
+multipart/form-data or base64 JSON, finalize, STATUS with processing states over polls), POST /2/tweets
+(280 weighted characters counted as twitter-text's config v3 counts them, processed media only, duplicate
 content refused with 403), the GETs the client reconciles and measures with (users/me, a user's timeline,
 tweet lookup with public metrics), and OAuth 2.0: the consent page (GET /i/oauth2/authorize, approving at
 once, PKCE required; sandbox/oauth.py), the authorization_code grant (30-second codes, a refresh token only
 with offline.access) and the refresh grant with rotating refresh tokens.
-Every response carries x-rate-limit-limit/remaining/reset of a real 15-minute per-user window; errors are
-X's Problem JSON (or the legacy `{"errors":[{"code":88}]}` body on request). Rules marked [U] in the spec
-(5 MB segment cap, failure detail in processing_info) are flags here.
+Every api.x.com response carries x-rate-limit-limit/remaining/reset of a real 15-minute per-user window;
+errors are X's Problem JSON (or the legacy `{"errors":[{"code":88}]}` body on request). Rules marked [U] in
+the spec (5 MB segment cap, failure detail in processing_info) are flags here.
 Segments that arrive in order are appended to one file under a running sha256, so FINALIZE answers at once
 as X's does; a re-sent or out-of-order segment is kept in a file of its own, and only then does FINALIZE
 join the segments and hash them.
@@ -21,27 +23,32 @@ import base64
 import binascii
 import hashlib
 import json
+import math
 import re
 import secrets
 import threading
 import time
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http import HTTPStatus
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, ClassVar
 
-from resources.platforms.limits import x_weighted_length
 from sandbox.common import (
     READ_BLOCK,
     Fault,
     Handler,
+    MultipartError,
     Request,
     Response,
+    Route,
     SandboxServer,
-    TokenGrant,
     TokenRegistry,
     bearer_token,
+    read_multipart,
+    seed_of,
 )
 from sandbox.oauth import AuthorizationCodes, CodeRefusedError
 
@@ -56,6 +63,77 @@ MAX_TWEET_WEIGHT = 280
 APP_TWEETS_PER_DAY = 10_000
 SCOPES = "tweet.read tweet.write users.read media.write offline.access"
 CODE_LIFETIME_S = 30.0  # "the authorization code is valid for 30 seconds" (spec 6.2)
+API_HOST = "api.x.com"
+WWW_HOST = "x.com"
+
+# How X counts a post's text: twitter-text's configuration v3 (github.com/twitter/twitter-text,
+# config/v3.json, and X's "Counting characters" page): weights per `scale` 100, `defaultWeight` 200, 100
+# for code points in these ranges (Latin to Georgian, general-punctuation spaces, hyphens and quotes),
+# every URL `transformedURLLength` 23, every emoji (a whole sequence) the default weight; text is NFC
+# normalized first. Characters twitter-text calls invalid make a post invalid whatever its length.
+WEIGHT_SCALE = 100
+DEFAULT_WEIGHT = 200
+LIGHT_WEIGHT = 100
+LIGHT_RANGES = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
+TRANSFORMED_URL_LENGTH = 23
+INVALID_CHARACTERS = frozenset("\ufffe\ufeff\uffff\u202a\u202b\u202c\u202d\u202e")
+# Generic TLDs a URL without a protocol is recognised by (a subset of twitter-text's list).
+GENERIC_TLDS = (
+    "com|net|org|edu|gov|mil|int|info|biz|name|pro|aero|coop|museum|mobi|asia|tel|travel|jobs|app|dev|"
+    "blog|news|shop|store|online|site|tech|xyz"
+)
+_URL = re.compile(
+    r"(?<![\w@$#./-])"
+    r"(?:https?://[\w-]+(?:\.[\w-]+)+|(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:" + GENERIC_TLDS + r")\b)"
+    r"(?::\d{1,5})?(?:[/?#]\S*?)?"
+    r"(?=[.,:;!?'\")\]]*(?:\s|$))",
+    re.IGNORECASE,
+)
+# Emoji sequences as Unicode's UTS #51 builds them: flags (two regional indicators), keycaps, tag
+# sequences, and pictographs with an optional presentation selector and skin tone, joined by ZWJ.
+_PICTOGRAPH = (
+    "(?:[\U0001f000-\U0001faff\u2190-\u21ff\u2300-\u23ff\u25a0-\u27bf\u2900-\u297f\u2b00-\u2bff"
+    "\u203c\u2049\u2122\u2139\u3030\u303d\u3297\u3299]|[\u00a9\u00ae](?=\ufe0f))"
+    "\ufe0f?[\U0001f3fb-\U0001f3ff]?"
+)
+_EMOJI = re.compile(
+    "[\U0001f1e6-\U0001f1ff]{2}"
+    "|[0-9#*]\ufe0f?\u20e3"
+    "|\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f"
+    f"|{_PICTOGRAPH}(?:\u200d{_PICTOGRAPH})*"
+)
+
+
+def _code_point_weight(char: str) -> int:
+    code = ord(char)
+    return LIGHT_WEIGHT if any(low <= code <= high for low, high in LIGHT_RANGES) else DEFAULT_WEIGHT
+
+
+def weighted_length(text: str) -> int:
+    """A post's length as X counts it against its 280 (see the constants above)."""
+    text = unicodedata.normalize("NFC", text)
+    if not text.strip():
+        return 0
+    urls = {match.start(): match.end() for match in _URL.finditer(text)}
+    total, position = 0, 0
+    while position < len(text):
+        if position in urls:
+            total += TRANSFORMED_URL_LENGTH * WEIGHT_SCALE
+            position = urls[position]
+            continue
+        emoji = _EMOJI.match(text, position)
+        if emoji is not None:
+            total += DEFAULT_WEIGHT
+            position = emoji.end()
+            continue
+        total += _code_point_weight(text[position])
+        position += 1
+    return total // WEIGHT_SCALE
+
+
+def has_invalid_characters(text: str) -> bool:
+    return any(char in INVALID_CHARACTERS for char in unicodedata.normalize("NFC", text))
+
 
 # Per-user limits per 15 minutes (spec 6.7; users/me and user timelines from X's rate-limit table).
 RATE_LIMITS: dict[str, int] = {
@@ -124,8 +202,6 @@ ME_PARAMETERS = _words("user.fields expansions tweet.fields")
 TIMELINE_PARAMETERS = EXPANSION_PARAMETERS | _words(
     "max_results pagination_token since_id until_id start_time end_time exclude"
 )
-_BOUNDARY = re.compile(r'boundary="?([^";]+)"?')
-_PART_NAME = re.compile(r'(?:^|;)\s*name="([^"]*)"')
 _DIGITS = re.compile(r"[0-9]{1,19}")
 
 
@@ -310,6 +386,9 @@ class XSandbox(SandboxServer):
     """
 
     name = "x"
+    roots: ClassVar[Mapping[str, str]] = {"api": API_HOST, "oauth": API_HOST, "consent": WWW_HOST}
+    configured_roots = ("api", "oauth")
+    consent_path = "/i/oauth2/authorize"
 
     def __init__(
         self,
@@ -357,9 +436,14 @@ class XSandbox(SandboxServer):
 
     # --- what tests steer and inspect -----------------------------------------------------------------
 
-    def routes(self) -> list[tuple[str, str, str, Handler]]:
+    def routes(self) -> dict[str, list[Route]]:
+        return {
+            WWW_HOST: [("GET", r"/i/oauth2/authorize", "consent", self.codes.consent)],
+            API_HOST: self._api_routes(),
+        }
+
+    def _api_routes(self) -> list[Route]:
         return [
-            ("GET", r"/i/oauth2/authorize", "consent", self.codes.consent),
             ("POST", r"/2/oauth2/token", "oauth_token", self._token),
             ("POST", r"/2/media/upload/initialize", "media_initialize", self._authorised(self._initialize)),
             (
@@ -381,33 +465,37 @@ class XSandbox(SandboxServer):
             ("GET", r"/2/users/(?P<user_id>[^/]+)/tweets", "users_tweets", self._authorised(self._timeline)),
         ]
 
-    def issue_tokens(self) -> TokenGrant:
-        return self.tokens.issue()
-
-    def expire_tokens(self) -> None:
-        self.tokens.expire_all()
-
     def reject_next_processing(self, reason: str = "Unsupported video format") -> None:
         """The next finalized media fails processing with `reason`."""
         with self._state_lock:
             self._rejections.append(reason)
 
     def rate_limit_next(
-        self, route: str, wait_s: int = 30, times: int = 1, legacy_body: bool = False
+        self, route: str, wait_s: float | None = 30, times: int = 1, legacy_body: bool = False
     ) -> None:
-        """The next `times` requests of `route` answer 429 with X's headers, reset `wait_s` from now."""
-        body: dict[str, Any] = (
-            {"errors": [{"code": 88, "message": "Rate limit exceeded"}]}
-            if legacy_body
-            else problem(429, None, "Too Many Requests", "Too Many Requests").body
-        )
+        """The next `times` requests of `route` answer 429 with X's headers, reset `wait_s` from now
+        (`legacy_body`: the v1.1 `{"errors": [{"code": 88}]}` body instead of Problem JSON)."""
+        response = self.throttled(wait_s, route)
+        if legacy_body:
+            response.body = {"errors": [{"code": 88, "message": "Rate limit exceeded"}]}
+        self.inject(Fault(route, status=429, body=response.body, headers=response.headers, times=times))
+
+    def throttled(self, wait_s: float | None, route: str) -> Response:
+        refused = problem(429, None, "Too Many Requests", "Too Many Requests")
         limit = self.rate_limits.get(route, RATE_LIMITS["unrouted"])
-        headers = {
-            "x-rate-limit-limit": str(limit),
-            "x-rate-limit-remaining": "0",
-            "x-rate-limit-reset": str(int(time.time()) + wait_s),
-        }
-        self.inject(Fault(route, status=429, body=body, headers=headers, times=times))
+        reset = int(time.time()) + math.ceil(30 if wait_s is None else wait_s)
+        refused.headers.update(
+            {
+                "x-rate-limit-limit": str(limit),
+                "x-rate-limit-remaining": "0",
+                "x-rate-limit-reset": str(reset),
+            }
+        )
+        return refused
+
+    def server_error(self, status: int, route: str) -> Response:
+        phrase = HTTPStatus(status).phrase
+        return problem(status, None, phrase, phrase)
 
     @property
     def posts(self) -> list[dict[str, Any]]:
@@ -417,7 +505,7 @@ class XSandbox(SandboxServer):
 
     def public_metrics(self, post_id: str) -> dict[str, int]:
         """Deterministic counters of a post (the same on every call), as GET /2/tweets reports them."""
-        seed = int(hashlib.sha256(post_id.encode()).hexdigest()[:16], 16)
+        seed = seed_of(post_id)
         impressions = 1000 + seed % 90_000
         return {
             "retweet_count": (seed >> 8) % 300,
@@ -432,7 +520,9 @@ class XSandbox(SandboxServer):
     # --- every response: rate-limit window headers ----------------------------------------------------
 
     def dispatch(self, request: Request) -> tuple[Response | None, Fault | None]:
-        route = self._route_name(request)
+        if request.host == WWW_HOST:
+            return super().dispatch(request)
+        route = self.route_name(request) or "unrouted"
         window = self._window(route)
         if window.remaining <= 0:
             self.requests.append((route, request.method))
@@ -448,12 +538,6 @@ class XSandbox(SandboxServer):
             if response.status in (411, 413):
                 response.headers["Connection"] = "close"
         return response, fault
-
-    def _route_name(self, request: Request) -> str:
-        for method, pattern, route, _handler in self._routes:
-            if method == request.method and pattern.match(request.path):
-                return route
-        return "unrouted"
 
     def _window(self, route: str) -> _Window:
         now = int(time.time())
@@ -621,7 +705,7 @@ class XSandbox(SandboxServer):
         kept = False
         try:
             if content_type.startswith("multipart/form-data"):
-                fields, size = self._read_multipart(request, content_type, sink)
+                fields, size = self._read_multipart(request, sink)
             elif content_type.startswith("application/json"):
                 fields, size = _read_json_segment(request, sink)
             else:
@@ -646,18 +730,16 @@ class XSandbox(SandboxServer):
                 sink.discard()
         return Response(200, {"data": {"expires_at": int(upload.expires_at)}})
 
-    def _read_multipart(self, request: Request, content_type: str, sink: _Sink) -> tuple[dict[str, str], int]:
-        """Fields and the `media` size; the media part is streamed to `sink`, never held in memory."""
-        match = _BOUNDARY.search(content_type)
-        if match is None:
-            raise invalid("multipart/form-data needs a boundary")
-        reader = _BodyReader(request.stream, request.content_length or 0)
-        request._consumed = True
+    @staticmethod
+    def _read_multipart(request: Request, sink: _Sink) -> tuple[dict[str, str], int]:
+        """Fields and the `media` size (-1: none); the media part streams to `sink`, never into memory."""
         try:
-            return _multipart_fields(reader, b"--" + match.group(1).encode(), sink)
-        except _RefusalError:
-            reader.drain()
-            raise
+            fields, files = read_multipart(
+                request, files=("media",), open_file=lambda _name, fields: sink.open(fields)
+            )
+        except MultipartError as error:
+            raise invalid(str(error)) from None
+        return fields, files.get("media", -1)
 
     def _finalize(self, request: Request) -> Response:
         upload = self._upload(request.params["media_id"])
@@ -751,9 +833,11 @@ class XSandbox(SandboxServer):
             raise invalid("$.text: string expected")
         if text is None and media is None:
             raise invalid("a post needs `text` or `media`")
-        if text is not None and x_weighted_length(text) > MAX_TWEET_WEIGHT:
+        if text is not None and has_invalid_characters(text):
+            raise invalid("$.text: contains characters a post cannot carry", {"text": [text]})
+        if text is not None and weighted_length(text) > MAX_TWEET_WEIGHT:
             raise invalid(
-                f"Tweet text is too long: {x_weighted_length(text)} weighted characters, "
+                f"Tweet text is too long: {weighted_length(text)} weighted characters, "
                 f"the limit is {MAX_TWEET_WEIGHT}",
                 {"text": [text]},
             )
@@ -920,89 +1004,6 @@ class XSandbox(SandboxServer):
         return media
 
 
-class _BodyReader:
-    """Reads exactly Content-Length bytes of a request in blocks, splitting at multipart delimiters."""
-
-    def __init__(self, stream: BinaryIO, length: int) -> None:
-        self.stream = stream
-        self.remaining = length
-        self.buffer = bytearray()
-
-    def _fill(self) -> None:
-        if self.remaining <= 0:
-            raise invalid("malformed multipart body: it ended early")
-        block = self.stream.read(min(READ_BLOCK, self.remaining))
-        if not block:
-            raise invalid("malformed multipart body: the connection ended early")
-        self.remaining -= len(block)
-        self.buffer += block
-
-    def _until(self, delimiter: bytes, emit: Callable[[memoryview], None]) -> None:
-        while True:
-            found = self.buffer.find(delimiter)
-            if found >= 0:
-                self._emit(found, emit)
-                del self.buffer[: len(delimiter)]
-                return
-            keep = len(delimiter) - 1
-            if len(self.buffer) > keep:
-                self._emit(len(self.buffer) - keep, emit)
-            self._fill()
-
-    def _emit(self, count: int, emit: Callable[[memoryview], None]) -> None:
-        """Hand on the first `count` buffered bytes without copying them, then drop them."""
-        with memoryview(self.buffer) as view, view[:count] as part:
-            emit(part)
-        del self.buffer[:count]
-
-    def skip_until(self, delimiter: bytes) -> None:
-        self._until(delimiter, lambda _block: None)
-
-    def copy_until(self, delimiter: bytes, sink: _SegmentWriter) -> int:
-        written = 0
-
-        def emit(block: memoryview) -> None:
-            nonlocal written
-            sink.write(block)
-            written += len(block)
-
-        self._until(delimiter, emit)
-        return written
-
-    def small_until(self, delimiter: bytes, limit: int = 1024) -> bytes:
-        collected = bytearray()
-
-        def emit(block: memoryview) -> None:
-            collected.extend(block)
-            if len(collected) > limit:
-                raise invalid("a multipart form field is too long")
-
-        self._until(delimiter, emit)
-        return bytes(collected)
-
-    def read_headers(self) -> dict[str, str]:
-        raw = self.small_until(b"\r\n\r\n", limit=8192).decode("latin-1")
-        headers: dict[str, str] = {}
-        for line in raw.split("\r\n"):
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-        return headers
-
-    def take(self, count: int) -> bytes:
-        while len(self.buffer) < count:
-            self._fill()
-        taken = bytes(self.buffer[:count])
-        del self.buffer[:count]
-        return taken
-
-    def drain(self) -> None:
-        while self.remaining > 0:
-            block = self.stream.read(min(READ_BLOCK, self.remaining))
-            if not block:
-                return
-            self.remaining -= len(block)
-
-
 def _joined_sha256(upload: MediaUpload, indexes: list[int]) -> tuple[Any, bytes]:
     """The sha256 and first bytes of the segments in order, each from its own file or the combined one."""
     digest = hashlib.sha256()
@@ -1022,28 +1023,6 @@ def _joined_sha256(upload: MediaUpload, indexes: list[int]) -> tuple[Any, bytes]
                 digest.update(block)
                 length -= len(block)
     return digest, head
-
-
-def _multipart_fields(reader: _BodyReader, delimiter: bytes, sink: _Sink) -> tuple[dict[str, str], int]:
-    fields: dict[str, str] = {}
-    media_size = -1
-    reader.skip_until(delimiter + b"\r\n")
-    while True:
-        headers = reader.read_headers()
-        name_match = _PART_NAME.search(headers.get("content-disposition", ""))
-        if name_match is None:
-            raise invalid("every multipart part needs a Content-Disposition name")
-        if name_match.group(1) == "media":
-            with sink.open(fields) as target:
-                media_size = reader.copy_until(b"\r\n" + delimiter, target)
-        else:
-            fields[name_match.group(1)] = reader.small_until(b"\r\n" + delimiter).decode()
-        ending = reader.take(2)
-        if ending == b"--":
-            reader.drain()
-            return fields, media_size
-        if ending != b"\r\n":
-            raise invalid("malformed multipart body")
 
 
 def _read_json_segment(request: Request, sink: _Sink) -> tuple[dict[str, str], int]:

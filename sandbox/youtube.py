@@ -1,7 +1,10 @@
 """SANDBOX ONLY: a local YouTube Data API v3 + Analytics v2 + Google OAuth server for tests and demos.
 
-No production code path ever talks to it. It follows platform_protocols.md section 2 strictly, on one
-port for all four roots (api, upload, oauth, analytics): the resumable `videos.insert` (POST
+No production code path ever talks to it. It follows platform_protocols.md section 2 strictly, with one
+port for each of Google's hosts: youtube.googleapis.com (the "api" root: videos.list), www.googleapis.com
+(the "upload" root: the resumable uploads, and the session URIs it hands out), oauth2.googleapis.com
+(token), youtubeanalytics.googleapis.com (reports) and accounts.google.com (the consent page); a path asked
+of the wrong host is 404 there. The resumable `videos.insert` (POST
 /upload/youtube/v3/videos?uploadType=resumable with X-Upload-Content-Length/-Type and the Video metadata,
 validated as YouTube validates it; PUT <session> with Content-Range, 308 + Range until the last byte,
 then the Video; `bytes */<total>` queries), `videos.list` with processing simulated over polls,
@@ -18,25 +21,27 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import re
 import secrets
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import Any, BinaryIO, ClassVar, cast
 from urllib.parse import quote
 
-from resources.platforms.limits import youtube_tags_length
 from sandbox.common import (
     DropConnectionError,
     Fault,
     Handler,
     Request,
     Response,
+    Route,
     SandboxServer,
-    TokenGrant,
     TokenRegistry,
     bearer_token,
+    seed_of,
 )
 from sandbox.oauth import AuthorizationCodes, CodeRefusedError
 
@@ -110,6 +115,19 @@ QUOTA_MESSAGE = (
 )
 INVALID_TOKEN_CHALLENGE = 'Bearer realm="https://accounts.google.com/", error="invalid_token"'
 _CONTENT_RANGE = re.compile(r"bytes (?:\*|(?P<first>\d+)-(?P<last>\d+))/(?P<total>\d+|\*)")
+DATA_HOST = "youtube.googleapis.com"
+UPLOAD_HOST = "www.googleapis.com"
+TOKEN_HOST = "oauth2.googleapis.com"
+ANALYTICS_HOST = "youtubeanalytics.googleapis.com"
+ACCOUNTS_HOST = "accounts.google.com"
+
+
+def tags_length(tags: list[str]) -> int:
+    """What snippet.tags counts against its 500 characters, as the videos resource documents it: the
+    characters of every tag, a tag with a space as though wrapped in quotation marks (the quotes count),
+    and the commas between tags ("Foo-Baz" is seven characters, "Foo Baz" nine)."""
+    quoted = sum(len(tag) + 2 if " " in tag else len(tag) for tag in tags)
+    return quoted + max(0, len(tags) - 1)
 
 
 def google_error(
@@ -217,6 +235,15 @@ class YouTubeSandbox(SandboxServer):
     """
 
     name = "youtube"
+    roots: ClassVar[Mapping[str, str]] = {
+        "api": DATA_HOST,
+        "upload": UPLOAD_HOST,
+        "oauth": TOKEN_HOST,
+        "analytics": ANALYTICS_HOST,
+        "consent": ACCOUNTS_HOST,
+    }
+    configured_roots = ("api", "upload", "oauth", "analytics")
+    consent_path = "/o/oauth2/v2/auth"
 
     def __init__(
         self,
@@ -252,23 +279,19 @@ class YouTubeSandbox(SandboxServer):
         self._partial_next: int | None = None
         self._state = threading.RLock()
 
-    def routes(self) -> list[tuple[str, str, str, Handler]]:
-        return [
-            ("GET", r"/o/oauth2/v2/auth", "consent", self.codes.consent),
-            ("POST", r"/token", "oauth_token", self._guarded(self._token)),
-            ("POST", r"/upload/youtube/v3/videos", "upload_start", self._authorised(self._start)),
-            ("PUT", r"/upload/youtube/v3/videos", "upload_session", self._guarded(self._session_put)),
-            ("GET", r"/youtube/v3/videos", "videos_list", self._authorised(self._list)),
-            ("GET", r"/v2/reports", "reports_query", self._authorised(self._reports)),
-        ]
+    def routes(self) -> dict[str, list[Route]]:
+        return {
+            ACCOUNTS_HOST: [("GET", r"/o/oauth2/v2/auth", "consent", self.codes.consent)],
+            TOKEN_HOST: [("POST", r"/token", "oauth_token", self._guarded(self._token))],
+            UPLOAD_HOST: [
+                ("POST", r"/upload/youtube/v3/videos", "upload_start", self._authorised(self._start)),
+                ("PUT", r"/upload/youtube/v3/videos", "upload_session", self._guarded(self._session_put)),
+            ],
+            DATA_HOST: [("GET", r"/youtube/v3/videos", "videos_list", self._authorised(self._list))],
+            ANALYTICS_HOST: [("GET", r"/v2/reports", "reports_query", self._authorised(self._reports))],
+        }
 
     # --- what tests steer and inspect -----------------------------------------------------------------
-
-    def issue_tokens(self) -> TokenGrant:
-        return self.tokens.issue()
-
-    def expire_tokens(self) -> None:
-        self.tokens.expire_all()
 
     def reject_next_processing(self, reason: str = "duplicate") -> None:
         """The next uploaded video ends `uploadStatus=rejected` with this `rejectionReason`."""
@@ -285,21 +308,35 @@ class YouTubeSandbox(SandboxServer):
         with self._state:
             self._partial_next = persisted_bytes
 
-    def fail_next(self, route: str, status: int = 503, times: int = 1) -> None:
-        """The next `times` requests of `route` answer a 5xx backendError without any effect."""
-        body = google_error(status, "backendError", "Backend Error").body
-        self.inject(Fault(route, status=status, body=body, times=times))
+    def server_error(self, status: int, route: str) -> Response:
+        """A 5xx backendError (fail_next(route, 503) is what the resumable guide says to retry)."""
+        return google_error(status, "backendError", "Backend Error")
+
+    def throttled(self, wait_s: float | None, route: str) -> Response:
+        return self._rate_limited(403, wait_s)
 
     def rate_limit_next(
-        self, route: str, *, status: int = 403, retry_after_s: int | None = None, times: int = 1
+        self,
+        route: str,
+        *,
+        wait_s: float | None = None,
+        times: int = 1,
+        status: int = 403,
+        retry_after_s: int | None = None,
     ) -> None:
-        """The next `times` requests of `route` are throttled: 403 (or 429) rateLimitExceeded."""
+        """The next `times` requests of `route` are throttled: 403 (or 429) rateLimitExceeded, with a
+        Retry-After of `wait_s` (or `retry_after_s`) seconds when one is given."""
+        wait = wait_s if wait_s is not None else retry_after_s
+        response = self._rate_limited(status, wait)
+        self.inject(Fault(route, status=status, body=response.body, headers=response.headers, times=times))
+
+    @staticmethod
+    def _rate_limited(status: int, wait_s: float | None) -> Response:
         message = (
             "Rate Limit Exceeded" if status == 403 else "Resource has been exhausted (e.g. check quota)."
         )
-        headers = {} if retry_after_s is None else {"Retry-After": str(retry_after_s)}
-        response = google_error(status, "rateLimitExceeded", message, domain="usageLimits", headers=headers)
-        self.inject(Fault(route, status=status, body=response.body, headers=response.headers, times=times))
+        headers = {} if wait_s is None else {"Retry-After": str(math.ceil(wait_s))}
+        return google_error(status, "rateLimitExceeded", message, domain="usageLimits", headers=headers)
 
     def age_post(self, video_id: str, days: int) -> None:
         """Pretend the video was uploaded `days` earlier (for daily analytics history)."""
@@ -328,7 +365,7 @@ class YouTubeSandbox(SandboxServer):
 
     def statistics(self, video_id: str) -> dict[str, int]:
         """Deterministic lifetime counters of a video (the same on every call)."""
-        seed = int(hashlib.sha256(video_id.encode()).hexdigest()[:16], 16)
+        seed = seed_of(video_id)
         views = 500 + seed % 50_000
         return {
             "viewCount": views,
@@ -340,7 +377,7 @@ class YouTubeSandbox(SandboxServer):
 
     def daily_report(self, video_id: str, day: dt.date) -> dict[str, int]:
         """Deterministic Analytics metrics of one video on one day."""
-        seed = int(hashlib.sha256(f"{video_id}:{day.isoformat()}".encode()).hexdigest()[:16], 16)
+        seed = seed_of(f"{video_id}:{day.isoformat()}")
         views = 20 + seed % 2000
         duration = 5 + (seed >> 12) % 50
         return {
@@ -484,9 +521,10 @@ class YouTubeSandbox(SandboxServer):
         session.path.touch()
         with self._state:
             self._sessions[upload_id] = session
-        location = (
-            f"{self.base_url}/upload/youtube/v3/videos?uploadType=resumable&part={quote(','.join(parts))}"
-            f"&upload_id={upload_id}"
+        location = self.url(
+            "upload",
+            f"/upload/youtube/v3/videos?uploadType=resumable&part={quote(','.join(parts))}"
+            f"&upload_id={upload_id}",
         )
         return Response(200, None, {"Location": location, "X-GUploader-UploadID": upload_id})
 
@@ -536,7 +574,7 @@ class YouTubeSandbox(SandboxServer):
         tags = snippet.get("tags", [])
         if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
             raise _bad("invalidTags", "The request metadata specifies invalid video keywords.")
-        if youtube_tags_length(tags) > MAX_TAGS_CHARACTERS:
+        if tags_length(tags) > MAX_TAGS_CHARACTERS:
             raise _bad("invalidTags", "The request metadata specifies invalid video keywords.")
         category = snippet.get("categoryId")
         if category is None:

@@ -46,7 +46,7 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[XSandbo
     server = XSandbox(tmp_path / "x", client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
     with running(server):
         for kind in ("API", "OAUTH"):
-            monkeypatch.setenv(f"PELLACIA_X_{kind}_URL", server.base_url)
+            monkeypatch.setenv(f"PELLACIA_X_{kind}_URL", server.url(kind.lower()))
         monkeypatch.setenv("PELLACIA_X_CLIENT_ID", CLIENT_ID)
         monkeypatch.setenv("PELLACIA_X_CLIENT_SECRET", CLIENT_SECRET)
         yield server
@@ -93,7 +93,7 @@ def test_auth_runs_the_consent_flow_and_stores_the_tokens_encrypted(
     key: Fernet, sandbox: XSandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
     port = free_port()
-    consent_page = f"{sandbox.base_url}/i/oauth2/authorize"
+    consent_page = sandbox.url("consent", "/i/oauth2/authorize")
     thread, codes = run_in_thread(["auth", "x", "--authorize-url", consent_page, "--port", str(port)])
     printed: list[str] = []
     url = consent_url_printed(capsys, printed)
@@ -144,7 +144,7 @@ def test_auth_without_the_secret_key_refuses_before_showing_a_consent_page(
     sandbox: XSandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv(SECRET_KEY_VARIABLE)
-    consent_page = f"{sandbox.base_url}/i/oauth2/authorize"
+    consent_page = sandbox.url("consent", "/i/oauth2/authorize")
 
     assert main(["auth", "x", "--authorize-url", consent_page, "--port", str(free_port())]) == 2
 

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -35,6 +36,15 @@ def grant(sandbox: FacebookSandbox) -> TokenGrant:
 def http(sandbox: FacebookSandbox, grant: TokenGrant) -> Iterator[httpx.Client]:
     with httpx.Client(
         base_url=sandbox.base_url, headers={"Authorization": f"OAuth {grant.access_token}"}
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def video(sandbox: FacebookSandbox, grant: TokenGrant) -> Iterator[httpx.Client]:
+    """graph-video.facebook.com, where the chunked /videos flow lives."""
+    with httpx.Client(
+        base_url=sandbox.url("video"), headers={"Authorization": f"OAuth {grant.access_token}"}
     ) as client:
         yield client
 
@@ -91,7 +101,8 @@ def test_a_reel_goes_start_rupload_finish_and_is_published_after_processing(
 ) -> None:
     data = b"reel bytes " * 500
     video_id, upload_url = start_reel(http, sandbox.page_id)
-    assert upload_url == f"{sandbox.base_url}/video-upload/v25.0/{video_id}"
+    assert upload_url == sandbox.url("upload", f"/video-upload/v25.0/{video_id}")
+    assert urlsplit(upload_url).netloc != urlsplit(sandbox.base_url).netloc
     assert status(http, video_id)["uploading_phase"] == {"status": "not_started", "bytes_transferred": 0}
 
     uploaded = rupload(http, upload_url, data)
@@ -217,36 +228,36 @@ def transfer(
 
 
 def test_the_chunked_flow_names_each_range_and_1363037_names_it_again(
-    sandbox: FacebookSandbox, http: httpx.Client
+    sandbox: FacebookSandbox, video: httpx.Client, http: httpx.Client
 ) -> None:
     data = bytes(range(256)) * 10  # 2560 bytes, ranges of 1000
-    started = http.post(
+    started = video.post(
         f"{V}/{sandbox.page_id}/videos", data={"upload_phase": "start", "file_size": str(len(data))}
     ).json()
     session = started["upload_session_id"]
     assert (started["start_offset"], started["end_offset"]) == ("0", "1000")
 
-    assert transfer(http, sandbox.page_id, session, 0, data[:1000]).json() == {
+    assert transfer(video, sandbox.page_id, session, 0, data[:1000]).json() == {
         "start_offset": "1000",
         "end_offset": "2000",
     }
-    repeated = transfer(http, sandbox.page_id, session, 0, data[:1000])
-    wrong_size = transfer(http, sandbox.page_id, session, 1000, data[1000:1500])
+    repeated = transfer(video, sandbox.page_id, session, 0, data[:1000])
+    wrong_size = transfer(video, sandbox.page_id, session, 1000, data[1000:1500])
     for mismatch in (repeated, wrong_size):
         error = error_of(mismatch)
         assert error["error_subcode"] == 1363037
         assert error["error_data"] == {"start_offset": "1000", "end_offset": "2000"}
-    early = http.post(
+    early = video.post(
         f"{V}/{sandbox.page_id}/videos", data={"upload_phase": "finish", "upload_session_id": session}
     )
     assert error_of(early)["code"] == 6000
 
-    transfer(http, sandbox.page_id, session, 1000, data[1000:2000])
-    assert transfer(http, sandbox.page_id, session, 2000, data[2000:]).json() == {
+    transfer(video, sandbox.page_id, session, 1000, data[1000:2000])
+    assert transfer(video, sandbox.page_id, session, 2000, data[2000:]).json() == {
         "start_offset": "2560",
         "end_offset": "2560",
     }
-    finished = http.post(
+    finished = video.post(
         f"{V}/{sandbox.page_id}/videos",
         data={"upload_phase": "finish", "upload_session_id": session, "title": "Wide", "description": "D"},
     )
@@ -262,16 +273,16 @@ def test_the_chunked_flow_names_each_range_and_1363037_names_it_again(
 
 
 def test_a_phase_fault_can_commit_a_chunk_and_drop_the_answer(
-    sandbox: FacebookSandbox, http: httpx.Client
+    sandbox: FacebookSandbox, video: httpx.Client
 ) -> None:
     data = b"c" * 1500
-    session = http.post(
+    session = video.post(
         f"{V}/{sandbox.page_id}/videos", data={"upload_phase": "start", "file_size": str(len(data))}
     ).json()["upload_session_id"]
     sandbox.fail_phase(Fault("video_transfer", kind="drop_after_commit"))
     with pytest.raises(httpx.TransportError):
-        transfer(http, sandbox.page_id, session, 0, data[:1000])
-    resent = transfer(http, sandbox.page_id, session, 0, data[:1000])
+        transfer(video, sandbox.page_id, session, 0, data[:1000])
+    resent = transfer(video, sandbox.page_id, session, 0, data[:1000])
     assert error_of(resent)["error_data"] == {"start_offset": "1000", "end_offset": "1500"}
 
 
@@ -340,7 +351,33 @@ def test_unknown_fields_and_nodes_are_graph_errors(sandbox: FacebookSandbox, htt
     fault = graph_error(2, "Service temporarily unavailable", status=500, transient=True)
     sandbox.inject(Fault("node", status=fault.status, body=fault.body))
     server_error = http.get(f"{V}/{video_id}", params={"fields": "status"})
+    sandbox.fail_next("node", 503)
+    unavailable = http.get(f"{V}/{video_id}", params={"fields": "status"})
     assert "nonexisting field (colour)" in error_of(unknown_field)["message"]
     assert error_of(unknown_node)["error_subcode"] == 33
     assert error_of(other_page)["code"] == 100
     assert server_error.status_code == 500 and error_of(server_error)["is_transient"] is True
+    assert unavailable.status_code == 503 and error_of(unavailable)["code"] == 2
+
+
+def test_each_host_serves_only_its_own_paths(
+    sandbox: FacebookSandbox, http: httpx.Client, video: httpx.Client, grant: TokenGrant
+) -> None:
+    """graph, graph-video, rupload and the Login dialog are four hosts: a path on the wrong one is 404."""
+    hosts = {root: urlsplit(url).netloc for root, url in sandbox.urls.items()}
+    assert hosts["api"] == hosts["oauth"]
+    assert len({hosts["api"], hosts["video"], hosts["upload"], hosts["consent"]}) == 4
+    video_id, upload_url = start_reel(http, sandbox.page_id)
+    path = urlsplit(upload_url).path
+    on_graph = rupload(http, f"{sandbox.base_url}{path}", b"r" * 10)
+    on_video = rupload(video, sandbox.url("video", path), b"r" * 10)
+    chunked_on_graph = http.post(
+        f"{V}/{sandbox.page_id}/videos", data={"upload_phase": "start", "file_size": "9"}
+    )
+    reels_on_video = video.post(f"{V}/{sandbox.page_id}/video_reels", data={"upload_phase": "start"})
+    dialog_on_graph = http.get(f"{V}/dialog/oauth")
+    graph_on_rupload = httpx.get(sandbox.url("upload", f"{V}/{video_id}"), params={"fields": "status"})
+    for refused in (on_graph, on_video, chunked_on_graph, reels_on_video, dialog_on_graph, graph_on_rupload):
+        assert refused.status_code == 404
+    assert sandbox.video(video_id).received == 0
+    assert rupload(http, upload_url, b"r" * 10).json()["success"] is True

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -109,8 +110,27 @@ def test_a_resumable_reel_container_returns_its_rupload_uri(
     graph: httpx.Client, sandbox: InstagramSandbox
 ) -> None:
     container = create(graph, sandbox, caption="x" * 2200)
-    assert container["uri"] == f"{sandbox.base_url}/ig-api-upload/v25.0/{container['id']}"
+    assert container["uri"] == sandbox.url("upload", f"/ig-api-upload/v25.0/{container['id']}")
+    assert urlsplit(container["uri"]).netloc != urlsplit(sandbox.base_url).netloc
     assert status(graph, container["id"]) == "IN_PROGRESS"
+
+
+def test_rupload_and_graph_are_separate_hosts(
+    graph: httpx.Client, sandbox: InstagramSandbox, token: str
+) -> None:
+    """An upload sent to the Graph host (a client building the rupload URL itself) finds no route."""
+    container = create(graph, sandbox)
+    path = urlsplit(container["uri"]).path
+    on_graph = upload(f"{sandbox.base_url}{path}", token, DATA)
+    status_on_graph = httpx.get(f"{sandbox.base_url}{path}", headers={"Authorization": f"OAuth {token}"})
+    graph_on_rupload = httpx.get(
+        sandbox.url("upload", f"/v25.0/{container['id']}"), params={"access_token": token}
+    )
+    dialog_on_graph = graph.get("/dialog/oauth")
+    for refused in (on_graph, status_on_graph, graph_on_rupload, dialog_on_graph):
+        assert refused.status_code == 404
+    assert sandbox.container(container["id"]).upload.received == 0
+    assert upload(container["uri"], token, DATA).json()["success"] is True
 
 
 def test_tokens_are_checked_on_every_graph_call(sandbox: InstagramSandbox, token: str) -> None:
@@ -118,7 +138,7 @@ def test_tokens_are_checked_on_every_graph_call(sandbox: InstagramSandbox, token
     assert graph_error(httpx.get(url))["code"] == 104
     assert graph_error(httpx.get(url, headers={"Authorization": "Bearer nonsense"}))["code"] == 190
     assert httpx.get(url, params={"access_token": token}).status_code == 200
-    sandbox.tokens.expire_all()
+    sandbox.expire_tokens()
     expired = graph_error(httpx.get(url, params={"access_token": token}))
     assert (expired["code"], expired["error_subcode"]) == (190, 463)
 
@@ -266,6 +286,10 @@ def test_throttling_is_http_400_with_a_rate_limit_code_and_usage_headers(
     assert (error["code"], error["is_transient"]) == (613, True)
     usage = json.loads(throttled.headers["x-business-use-case-usage"])[sandbox.user_id][0]
     assert (usage["call_count"], usage["estimated_time_to_regain_access"]) == (100, 7)
+    sandbox.rate_limit_next("publishing_limit", wait_s=90)
+    generic = graph.get(f"/{sandbox.user_id}/content_publishing_limit")
+    usage = json.loads(generic.headers["x-business-use-case-usage"])[sandbox.user_id][0]
+    assert (graph_error(generic)["code"], usage["estimated_time_to_regain_access"]) == (4, 1.5)
 
 
 def test_the_token_endpoint_exchanges_only_for_the_right_app(sandbox: InstagramSandbox) -> None:
@@ -281,7 +305,7 @@ def test_the_token_endpoint_exchanges_only_for_the_right_app(sandbox: InstagramS
     assert graph_error(httpx.get(url, params={**good, "client_id": "other"}))["code"] == 101
     assert graph_error(httpx.get(url, params={**good, "client_secret": "other"}))["code"] == 1
     assert graph_error(httpx.get(url, params={**good, "fb_exchange_token": "forged"}))["code"] == 190
-    sandbox.tokens.expire_all()
+    sandbox.expire_tokens()
     body = httpx.get(url, params=good).json()
     assert body["token_type"] == "bearer" and body["expires_in"] > 0
     assert sandbox.tokens.valid(body["access_token"])

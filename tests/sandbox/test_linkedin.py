@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
@@ -236,15 +236,15 @@ def test_refresh_keeps_the_refresh_token_and_its_expiry(sandbox: LinkedInSandbox
         "client_id": sandbox.client_id,
         "client_secret": sandbox.client_secret,
     }
-    answer = httpx.post(f"{sandbox.base_url}/oauth/v2/accessToken", data=form).json()
+    answer = httpx.post(sandbox.url("oauth", "/oauth/v2/accessToken"), data=form).json()
     assert answer["access_token"] != grant.access_token and sandbox.tokens.valid(answer["access_token"])
     assert answer["refresh_token"] == grant.refresh_token
     assert answer["expires_in"] == 60 * 86400
     assert answer["refresh_token_expires_in"] <= 365 * 86400
 
-    wrong = httpx.post(f"{sandbox.base_url}/oauth/v2/accessToken", data={**form, "client_secret": "guess"})
+    wrong = httpx.post(sandbox.url("oauth", "/oauth/v2/accessToken"), data={**form, "client_secret": "guess"})
     assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
-    unknown = httpx.post(f"{sandbox.base_url}/oauth/v2/accessToken", data={**form, "refresh_token": "old"})
+    unknown = httpx.post(sandbox.url("oauth", "/oauth/v2/accessToken"), data={**form, "refresh_token": "old"})
     assert unknown.status_code == 400 and unknown.json()["error"] == "invalid_request"
 
 
@@ -382,3 +382,36 @@ def test_parts_sent_all_at_once_hash_right_and_are_seen_at_once(
 
     assert sandbox.most_parts_at_once > 1
     assert upload["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_uploads_and_oauth_live_on_www_the_api_on_api_linkedin_com(
+    sandbox: LinkedInSandbox, http: httpx.Client
+) -> None:
+    hosts = {root: urlsplit(url).netloc for root, url in sandbox.urls.items()}
+    assert hosts["oauth"] == hosts["upload"] == hosts["consent"] != hosts["api"]
+    value = _initialize(http, sandbox.author, 1500)
+    url = urlsplit(value["uploadInstructions"][0]["uploadUrl"])
+    assert url.netloc == hosts["upload"]
+    part_on_api = httpx.put(f"{sandbox.base_url}{url.path}?{url.query}", content=b"p" * PART)
+    token_on_api = http.post("/oauth/v2/accessToken", data={"grant_type": "refresh_token"})
+    rest_on_www = httpx.post(
+        sandbox.url("oauth", "/rest/videos"),
+        params={"action": "initializeUpload"},
+        headers=dict(http.headers),
+        json={"initializeUploadRequest": {"owner": sandbox.author, "fileSizeBytes": 10}},
+    )
+    for refused in (part_on_api, token_on_api, rest_on_www):
+        assert refused.status_code == 404
+    assert sandbox.uploads[0]["uploaded_parts"] == 0 and len(sandbox.uploads) == 1
+
+
+def test_generic_fault_helpers_speak_linkedins_body(sandbox: LinkedInSandbox, http: httpx.Client) -> None:
+    sandbox.rate_limit_next("find_posts", wait_s=60)
+    sandbox.fail_next("find_posts", 503)
+    finder = {"q": "author", "author": sandbox.author}
+    throttled, failed = http.get("/rest/posts", params=finder), http.get("/rest/posts", params=finder)
+    assert throttled.status_code == 429 and throttled.json() == THROTTLE_BODY
+    assert "retry-after" not in throttled.headers
+    assert failed.status_code == 503 and failed.json()["status"] == 503
+    sandbox.expire_tokens()
+    assert http.get("/rest/posts", params=finder).json()["code"] == "EXPIRED_ACCESS_TOKEN"

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
-from resources.platforms.config import PLATFORMS
+from resources.platforms import PLATFORMS
 from resources.platforms.oauth import FLOWS
 from sandbox.common import Request, Response, SandboxServer, running
 from sandbox.linkedin import CODE_REFUSED
@@ -184,7 +184,7 @@ def consent(platform: str, server: SandboxServer, **overrides: str) -> httpx.Res
     }
     path = urlsplit(flow.authorize_url).path
     sent = {name: value for name, value in query.items() if value}
-    return httpx.get(f"{server.base_url}{path}?{urlencode(sent)}", follow_redirects=False)
+    return httpx.get(f"{server.url('consent', path)}?{urlencode(sent)}", follow_redirects=False)
 
 
 def granted(platform: str, server: SandboxServer, **overrides: str) -> str:
@@ -197,7 +197,7 @@ def granted(platform: str, server: SandboxServer, **overrides: str) -> str:
 
 def redeem(platform: str, server: SandboxServer, code: str, redirect_uri: str = CALLBACK) -> httpx.Response:
     """The authorization_code grant exactly as each platform documents it (spec 2.1 ... 7.1)."""
-    url = server.base_url + FLOWS[platform].token_path
+    url = server.url("oauth", FLOWS[platform].token_path)
     if platform in ("instagram", "facebook"):
         return httpx.get(url, params={"client_id": CLIENT_ID, "redirect_uri": redirect_uri,
                                       "client_secret": CLIENT_SECRET, "code": code})  # fmt: skip
@@ -289,3 +289,16 @@ def test_google_gives_a_refresh_token_only_for_offline_access(platform: str, ser
     body = redeem(platform, server, code).json()
     assert "refresh_token" not in body
     assert body["token_type"] == "Bearer"
+
+
+def test_the_consent_page_is_on_the_host_the_client_opens_and_only_there(
+    platform: str, server: SandboxServer
+) -> None:
+    """The authorize page is on its own host (except LinkedIn's www.linkedin.com, which also takes the
+    token request), and the sandbox says where, for `pellacia-dist auth --authorize-url`."""
+    assert server.consent_path == urlsplit(FLOWS[platform].authorize_url).path
+    separate = urlsplit(server.url("consent")).netloc != urlsplit(server.url("oauth")).netloc
+    assert separate == (platform != "linkedin")
+    assert urlsplit(server.url("consent")).netloc != urlsplit(server.url("api")).netloc
+    on_api_host = httpx.get(server.url("api", server.consent_path), follow_redirects=False)
+    assert on_api_host.status_code == 404

@@ -8,12 +8,13 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from sandbox.common import TokenGrant, running
-from sandbox.tiktok import TikTokSandbox, rate_limit_fault
+from sandbox.tiktok import TikTokSandbox, VideoFacts, probe_video, rate_limit_fault
 
 MB = 1_000_000
 INIT = "/v2/post/publish/video/init/"
@@ -138,10 +139,11 @@ def test_init_requires_the_brand_content_toggle(sandbox: TikTokSandbox, grant: T
     assert call(sandbox, INIT, grant.access_token, body).status_code == 400
 
 
-def test_init_returns_an_upload_url_on_this_server(sandbox: TikTokSandbox, grant: TokenGrant) -> None:
+def test_init_returns_an_upload_url_on_the_upload_host(sandbox: TikTokSandbox, grant: TokenGrant) -> None:
     data = call(sandbox, INIT, grant.access_token, init_body(50_000_123, 10 * MB, 5)).json()["data"]
     assert data["publish_id"].startswith("v_pub_file~v2-1.") and len(data["publish_id"]) <= 64
-    assert data["upload_url"].startswith(f"{sandbox.base_url}/video/?upload_id=")
+    assert data["upload_url"].startswith(sandbox.url("upload", "/video/?upload_id="))
+    assert urlsplit(data["upload_url"]).netloc != urlsplit(sandbox.base_url).netloc
     assert "upload_token=" in data["upload_url"] and len(data["upload_url"]) <= 256
 
 
@@ -300,3 +302,86 @@ def test_rate_limit_fault_is_tiktoks_429(sandbox: TikTokSandbox, grant: TokenGra
     assert throttled.status_code == 429
     assert throttled.json()["error"]["code"] == "rate_limit_exceeded"
     assert call(sandbox, "/v2/post/publish/creator_info/query/", grant.access_token).status_code == 200
+
+
+def test_each_host_serves_only_its_own_paths(sandbox: TikTokSandbox, grant: TokenGrant) -> None:
+    """open.tiktokapis.com, open-upload.tiktokapis.com and www.tiktok.com are three hosts."""
+    hosts = {root: urlsplit(url).netloc for root, url in sandbox.urls.items()}
+    assert hosts["api"] == hosts["oauth"] and len({hosts["api"], hosts["upload"], hosts["consent"]}) == 3
+    init = call(sandbox, INIT, grant.access_token, init_body(1000, 1000, 1)).json()["data"]
+    parts = urlsplit(init["upload_url"])
+    on_api_host = put(f"{sandbox.base_url}{parts.path}?{parts.query}", b"x" * 1000, 0, 1000)
+    init_on_upload_host = httpx.post(
+        sandbox.url("upload", INIT),
+        json=init_body(1000, 1000, 1),
+        headers={"Authorization": f"Bearer {grant.access_token}"},
+    )
+    consent_on_api_host = httpx.get(f"{sandbox.base_url}/v2/auth/authorize/")
+    for refused in (on_api_host, init_on_upload_host, consent_on_api_host):
+        assert refused.status_code == 404
+    assert sandbox.uploads_completed == 0
+    assert put(init["upload_url"], b"x" * 1000, 0, 1000).status_code == 201
+
+
+def test_generic_fault_helpers_speak_tiktoks_envelope(sandbox: TikTokSandbox, grant: TokenGrant) -> None:
+    sandbox.rate_limit_next("creator_info", wait_s=60)
+    sandbox.fail_next("status", 500)
+    throttled = call(sandbox, "/v2/post/publish/creator_info/query/", grant.access_token)
+    failed = call(sandbox, STATUS, grant.access_token, {"publish_id": "v_pub_file~v2-1.0"})
+    assert (throttled.status_code, throttled.json()["error"]["code"]) == (429, "rate_limit_exceeded")
+    assert "retry-after" not in throttled.headers  # TikTok documents no wait
+    assert (failed.status_code, failed.json()["error"]["code"]) == (500, "internal_error")
+    sandbox.expire_tokens()
+    refused = call(sandbox, "/v2/post/publish/creator_info/query/", grant.access_token)
+    assert refused.json()["error"]["code"] == "access_token_invalid"
+
+
+def render(path: Path, size: str, rate: int, seconds: float = 1.0) -> Path:
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=s={size}:r={rate}",
+         "-t", str(seconds), "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+def test_ffprobe_reads_the_facts_processing_checks(clip: Path, tmp_path: Path) -> None:
+    facts = probe_video(clip)
+    assert isinstance(facts, VideoFacts)
+    assert (facts.width, facts.height, facts.fps) == (360, 640, 30.0)
+    assert abs(facts.duration_s - 3.0) < 0.1
+    garbage = tmp_path / "garbage.mp4"
+    garbage.write_bytes(b"not a video at all" * 100)
+    assert probe_video(garbage) is None
+
+
+@pytest.mark.parametrize(
+    ("size", "rate", "verdict"),
+    [
+        ("360x640", 30, None),  # the documented minimum side, 30 FPS
+        ("320x640", 30, "picture_size_check_failed"),  # a side under 360 px
+        ("360x640", 15, "frame_rate_check_failed"),  # under 23 FPS
+        ("360x640", 23, None),  # 23 FPS is allowed
+    ],
+)
+def test_processing_enforces_the_documented_video_restrictions(
+    tmp_path: Path, size: str, rate: int, verdict: str | None
+) -> None:
+    video = render(tmp_path / "video.mp4", size, rate)
+    with running(TikTokSandbox(tmp_path / "sandbox", processing_polls=0)) as server:
+        token = server.issue_tokens().access_token
+        length = video.stat().st_size
+        init = call(server, INIT, token, init_body(length, length, 1)).json()["data"]
+        assert put(init["upload_url"], video.read_bytes(), 0, length).status_code == 201
+        status = call(server, STATUS, token, {"publish_id": init["publish_id"]}).json()["data"]
+    if verdict is None:
+        assert status["status"] == "PUBLISH_COMPLETE"
+    else:
+        assert (status["status"], status["fail_reason"]) == ("FAILED", verdict)
+
+
+def test_a_file_that_is_no_video_fails_the_format_check(sandbox: TikTokSandbox, grant: TokenGrant) -> None:
+    init = call(sandbox, INIT, grant.access_token, init_body(1000, 1000, 1)).json()["data"]
+    put(init["upload_url"], b"x" * 1000, 0, 1000)
+    status = call(sandbox, STATUS, grant.access_token, {"publish_id": init["publish_id"]}).json()["data"]
+    assert (status["status"], status["fail_reason"]) == ("FAILED", "file_format_check_failed")

@@ -8,12 +8,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from sandbox.common import Fault, running
-from sandbox.x import XSandbox
+from sandbox.x import XSandbox, weighted_length
 
 MP4_HEAD = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
 RATE_HEADERS = ("x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset")
@@ -425,3 +426,85 @@ def test_a_refused_segment_leaves_nothing_behind(sandbox: XSandbox, api: httpx.C
 
     assert sandbox.media[media_id].hashed_as_segments_arrived
     assert sandbox.media[media_id].sha256 == hashlib.sha256(data).hexdigest()
+
+
+# Hand-counted from twitter-text's config v3 (X's "Counting characters"): code points in U+0000-10FF,
+# U+2000-200D, U+2010-201F and U+2032-2037 weigh 1, every other code point 2, an emoji sequence 2, a URL 23,
+# after NFC normalization.
+@pytest.mark.parametrize(
+    ("text", "weight"),
+    [
+        ("hello world", 11),
+        ("café", 4),  # é precomposed, U+00E9
+        ("cafe\u0301", 4),  # e + combining acute: NFC makes it one code point
+        ("Ελληνικά", 8),  # Greek is below U+10FF
+        ("日本語", 6),  # CJK weighs 2 each
+        ("한국어", 6),
+        ("\u2014\u2019\u2033", 3),  # em dash, right quote, double prime: the light punctuation ranges
+        ("\u2026", 2),  # the ellipsis U+2026 is outside them
+        ("😀", 2),
+        ("👍🏽", 2),  # emoji + skin tone: one emoji
+        ("👨\u200d👩\u200d👧\u200d👦", 2),  # a ZWJ family sequence: one emoji
+        ("🇫🇷", 2),  # two regional indicators: one flag
+        ("1\ufe0f\u20e3", 2),  # keycap sequence
+        ("\u00a9", 1),  # © as text is Latin-1
+        ("\u00a9\ufe0f", 2),  # © with emoji presentation is an emoji
+        ("https://example.com/a/very/long/path/that/is/longer/than/the/t.co/link", 23),
+        ("see https://example.com/x now", 4 + 23 + 4),
+        ("http://example.com", 23),  # shorter than 23, still 23
+        ("example.com", 23),  # a bare domain with a generic TLD is linked too
+        ("read example.com.", 5 + 23 + 1),  # trailing punctuation is not part of the URL
+        ("me@example.com", 14),  # an e-mail address is not a link
+        ("   ", 0),
+    ],
+)
+def test_the_weighted_length_counts_as_x_documents(text: str, weight: int) -> None:
+    assert weighted_length(text) == weight
+
+
+@pytest.mark.parametrize(
+    ("text", "accepted"),
+    [
+        ("a" * 280, True),
+        ("a" * 281, False),
+        ("日" * 140, True),
+        ("日" * 139 + "ab", True),  # 278 + 2 = 280
+        ("日" * 139 + "abc", False),  # 281
+        ("😀" * 140, True),
+        ("😀" * 140 + "!", False),
+        ("https://example.com/" + "x" * 300 + " " + "a" * 256, True),  # 23 + 1 + 256 = 280
+        ("https://example.com/" + "x" * 300 + " " + "a" * 257, False),
+        ("Straße" * 46 + "ßßßß", True),  # German letters are Latin-1: 276 + 4 = 280
+        ("Straße" * 46 + "ßßßßß", False),
+        ("no\ufeffbreak", False),  # a character twitter-text calls invalid
+    ],
+)
+def test_a_post_is_refused_exactly_when_x_would_refuse_it(
+    api: httpx.Client, text: str, accepted: bool
+) -> None:
+    answer = api.post("/2/tweets", json={"text": text})
+    assert answer.status_code == (201 if accepted else 400), answer.text
+
+
+def test_the_consent_page_lives_on_x_com_not_the_api_host(sandbox: XSandbox, api: httpx.Client) -> None:
+    assert urlsplit(sandbox.url("consent")).netloc != urlsplit(sandbox.base_url).netloc
+    assert sandbox.url("oauth") == sandbox.base_url  # the token endpoint is on api.x.com
+    assert api.get("/i/oauth2/authorize").status_code == 404
+    tweet_on_consent = httpx.post(
+        sandbox.url("consent", "/2/tweets"), json={"text": "hi"}, headers=dict(api.headers)
+    )
+    assert tweet_on_consent.status_code == 404 and sandbox.posts == []
+    assert "x-rate-limit-limit" not in tweet_on_consent.headers
+
+
+def test_generic_fault_helpers_speak_problem_json(sandbox: XSandbox, api: httpx.Client) -> None:
+    sandbox.fail_next("users_me", 503)
+    sandbox.rate_limit_next("users_me", wait_s=45)
+    failed, throttled = api.get("/2/users/me"), api.get("/2/users/me")
+    assert failed.status_code == 503 and failed.json()["title"] == "Service Unavailable"
+    assert throttled.status_code == 429 and throttled.json()["title"] == "Too Many Requests"
+    assert 40 <= int(throttled.headers["x-rate-limit-reset"]) - time.time() <= 46
+    sandbox.drop_next("users_me")
+    with pytest.raises(httpx.TransportError):
+        api.get("/2/users/me")
+    assert api.get("/2/users/me").status_code == 200

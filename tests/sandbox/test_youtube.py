@@ -7,12 +7,13 @@ import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from sandbox.common import TokenGrant
-from sandbox.youtube import CHUNK_ALIGNMENT, YouTubeSandbox
+from sandbox.youtube import CHUNK_ALIGNMENT, YouTubeSandbox, tags_length
 
 UPLOAD_PATH = "/upload/youtube/v3/videos"
 METADATA: dict[str, Any] = {
@@ -37,7 +38,27 @@ def grant(sandbox: YouTubeSandbox) -> TokenGrant:
 
 @pytest.fixture
 def http(sandbox: YouTubeSandbox) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=sandbox.base_url, timeout=10) as client:
+    """The upload host (www.googleapis.com): resumable sessions start here and live here."""
+    with httpx.Client(base_url=sandbox.url("upload"), timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+def api(sandbox: YouTubeSandbox) -> Iterator[httpx.Client]:
+    """The Data API host (youtube.googleapis.com): videos.list."""
+    with httpx.Client(base_url=sandbox.url("api"), timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+def oauth(sandbox: YouTubeSandbox) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=sandbox.url("oauth"), timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+def analytics(sandbox: YouTubeSandbox) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=sandbox.url("analytics"), timeout=10) as client:
         yield client
 
 
@@ -151,7 +172,7 @@ def test_the_resumable_protocol_end_to_end(
     assert started.status_code == 200 and started.content == b""
     session = started.headers["location"]
     assert (
-        session.startswith(f"{sandbox.base_url}{UPLOAD_PATH}?uploadType=resumable")
+        session.startswith(sandbox.url("upload", f"{UPLOAD_PATH}?uploadType=resumable"))
         and "upload_id=" in session
     )
     assert query(http, session).status_code == 308 and "range" not in query(http, session).headers
@@ -205,45 +226,45 @@ def test_an_unknown_session_is_not_found(sandbox: YouTubeSandbox, http: httpx.Cl
 
 
 def test_processing_is_simulated_over_polls(
-    sandbox: YouTubeSandbox, http: httpx.Client, grant: TokenGrant
+    sandbox: YouTubeSandbox, http: httpx.Client, api: httpx.Client, grant: TokenGrant
 ) -> None:
     sandbox.processing_polls = 2
     video_id = upload(http, grant)["id"]
     auth = {"Authorization": f"Bearer {grant.access_token}"}
     seen = []
     for _ in range(3):
-        listed = http.get(
+        listed = api.get(
             "/youtube/v3/videos", params={"part": "status,processingDetails", "id": video_id}, headers=auth
         )
         item = listed.json()["items"][0]
         seen.append((item["status"]["uploadStatus"], item["processingDetails"]["processingStatus"]))
     assert seen == [("uploaded", "processing"), ("uploaded", "processing"), ("processed", "succeeded")]
-    statistics = http.get("/youtube/v3/videos", params={"part": "statistics", "id": video_id}, headers=auth)
+    statistics = api.get("/youtube/v3/videos", params={"part": "statistics", "id": video_id}, headers=auth)
     counters = statistics.json()["items"][0]["statistics"]
     assert counters["viewCount"] == str(sandbox.statistics(video_id)["viewCount"])
     assert all(isinstance(value, str) for value in counters.values())
 
 
-def test_videos_list_needs_a_part_and_a_filter(http: httpx.Client, grant: TokenGrant) -> None:
+def test_videos_list_needs_a_part_and_a_filter(api: httpx.Client, grant: TokenGrant) -> None:
     auth = {"Authorization": f"Bearer {grant.access_token}"}
-    assert reason(http.get("/youtube/v3/videos", params={"id": "x"}, headers=auth)) == "required"
-    no_filter = http.get("/youtube/v3/videos", params={"part": "id"}, headers=auth)
+    assert reason(api.get("/youtube/v3/videos", params={"id": "x"}, headers=auth)) == "required"
+    no_filter = api.get("/youtube/v3/videos", params={"part": "id"}, headers=auth)
     assert reason(no_filter) == "missingRequiredParameter"
     assert (
-        reason(http.get("/youtube/v3/videos", params={"part": "views", "id": "x"}, headers=auth))
+        reason(api.get("/youtube/v3/videos", params={"part": "views", "id": "x"}, headers=auth))
         == "unknownPart"
     )
-    unknown = http.get("/youtube/v3/videos", params={"part": "id", "id": "nope"}, headers=auth)
+    unknown = api.get("/youtube/v3/videos", params={"part": "id", "id": "nope"}, headers=auth)
     assert unknown.json()["items"] == [] and unknown.json()["pageInfo"]["totalResults"] == 0
 
 
 def test_the_same_file_twice_is_rejected_as_a_duplicate(
-    sandbox: YouTubeSandbox, http: httpx.Client, grant: TokenGrant
+    sandbox: YouTubeSandbox, http: httpx.Client, api: httpx.Client, grant: TokenGrant
 ) -> None:
     sandbox.processing_polls = 0
     upload(http, grant)
     second = upload(http, grant)["id"]
-    listed = http.get(
+    listed = api.get(
         "/youtube/v3/videos",
         params={"part": "status", "id": second},
         headers={"Authorization": f"Bearer {grant.access_token}"},
@@ -279,7 +300,7 @@ def test_a_rate_limit_fault_carries_googles_body_and_retry_after(
 
 
 def test_the_token_endpoint_refreshes_without_rotation(
-    sandbox: YouTubeSandbox, http: httpx.Client, grant: TokenGrant
+    sandbox: YouTubeSandbox, oauth: httpx.Client, grant: TokenGrant
 ) -> None:
     form = {
         "client_id": sandbox.client_id,
@@ -287,27 +308,27 @@ def test_the_token_endpoint_refreshes_without_rotation(
         "refresh_token": grant.refresh_token,
         "grant_type": "refresh_token",
     }
-    refreshed = http.post("/token", data=form)
+    refreshed = oauth.post("/token", data=form)
     assert refreshed.status_code == 200
     body = refreshed.json()
     assert body["token_type"] == "Bearer" and body["expires_in"] == 3599 and "refresh_token" not in body
     assert sandbox.tokens.valid(body["access_token"])
-    assert http.post("/token", data=form).status_code == 200  # the refresh token still works
-    revoked = http.post("/token", data={**form, "refresh_token": "1//revoked"})
+    assert oauth.post("/token", data=form).status_code == 200  # the refresh token still works
+    revoked = oauth.post("/token", data={**form, "refresh_token": "1//revoked"})
     assert revoked.status_code == 400
     assert revoked.json() == {
         "error": "invalid_grant",
         "error_description": "Token has been expired or revoked.",
     }
-    assert http.post("/token", data={**form, "client_secret": "wrong"}).json()["error"] == "invalid_client"
+    assert oauth.post("/token", data={**form, "client_secret": "wrong"}).json()["error"] == "invalid_client"
     assert (
-        http.post("/token", data={**form, "grant_type": "password"}).json()["error"]
+        oauth.post("/token", data={**form, "grant_type": "password"}).json()["error"]
         == "unsupported_grant_type"
     )
 
 
 def test_reports_query_gives_daily_rows_for_a_video(
-    sandbox: YouTubeSandbox, http: httpx.Client, grant: TokenGrant
+    sandbox: YouTubeSandbox, http: httpx.Client, analytics: httpx.Client, grant: TokenGrant
 ) -> None:
     video_id = upload(http, grant)["id"]
     sandbox.age_post(video_id, 2)
@@ -321,18 +342,99 @@ def test_reports_query_gives_daily_rows_for_a_video(
         "filters": f"video=={video_id}",
     }
     auth = {"Authorization": f"Bearer {grant.access_token}"}
-    table = http.get("/v2/reports", params=params, headers=auth).json()
+    table = analytics.get("/v2/reports", params=params, headers=auth).json()
     assert [header["name"] for header in table["columnHeaders"]] == ["day", "views", "likes"]
     assert [row[0] for row in table["rows"]] == [
         (today - dt.timedelta(days=n)).isoformat() for n in (2, 1, 0)
     ]
     expected = sandbox.daily_report(video_id, today)
     assert table["rows"][-1][1:] == [expected["views"], expected["likes"]]
-    totals = http.get("/v2/reports", params={**params, "dimensions": ""}, headers=auth).json()
+    totals = analytics.get("/v2/reports", params={**params, "dimensions": ""}, headers=auth).json()
     assert totals["rows"] == [[sum(row[1] for row in table["rows"]), sum(row[2] for row in table["rows"])]]
-    unknown = http.get("/v2/reports", params={**params, "metrics": "clicks"}, headers=auth)
+    unknown = analytics.get("/v2/reports", params={**params, "metrics": "clicks"}, headers=auth)
     assert unknown.status_code == 400 and "Unknown identifier (clicks)" in unknown.json()["error"]["message"]
-    missing = http.get("/v2/reports", params={"ids": "channel==MINE"}, headers=auth)
+    missing = analytics.get("/v2/reports", params={"ids": "channel==MINE"}, headers=auth)
     assert missing.status_code == 400 and reason(missing) == "required"
-    other = http.get("/v2/reports", params={**params, "ids": "channel==UCsomeoneElse"}, headers=auth)
+    other = analytics.get("/v2/reports", params={**params, "ids": "channel==UCsomeoneElse"}, headers=auth)
     assert other.status_code == 403
+
+
+def test_each_google_host_serves_only_its_own_paths(
+    sandbox: YouTubeSandbox, http: httpx.Client, api: httpx.Client, grant: TokenGrant
+) -> None:
+    """Uploads, the Data API, the token endpoint, Analytics and the consent page are five hosts."""
+    assert len({urlsplit(url).netloc for url in sandbox.urls.values()}) == 5
+    auth = {"Authorization": f"Bearer {grant.access_token}"}
+    upload_on_api = api.post(
+        UPLOAD_PATH,
+        params={"uploadType": "resumable", "part": "snippet,status"},
+        headers={**auth, "X-Upload-Content-Length": str(len(CONTENT)), "X-Upload-Content-Type": "video/mp4"},
+        json=METADATA,
+    )
+    session = start(http, grant).headers["location"]
+    chunk_on_api = put(
+        api, sandbox.url("api", urlsplit(session).path + "?" + urlsplit(session).query), 0, CONTENT
+    )
+    list_on_upload = http.get("/youtube/v3/videos", params={"part": "id", "id": "x"}, headers=auth)
+    token_on_api = api.post("/token", data={"grant_type": "refresh_token"})
+    reports_on_api = api.get("/v2/reports", params={"ids": "channel==MINE"}, headers=auth)
+    consent_on_api = api.get("/o/oauth2/v2/auth")
+    for refused in (
+        upload_on_api,
+        chunk_on_api,
+        list_on_upload,
+        token_on_api,
+        reports_on_api,
+        consent_on_api,
+    ):
+        assert refused.status_code == 404
+    assert sandbox.inserts_today == 1 and sandbox.session_puts == []
+    assert put(http, session, 0, CONTENT).status_code == 200
+
+
+def test_the_generic_fault_helpers_speak_googles_format(
+    sandbox: YouTubeSandbox, http: httpx.Client, grant: TokenGrant
+) -> None:
+    sandbox.fail_next("upload_start", 503)
+    failed = start(http, grant)
+    sandbox.rate_limit_next("upload_start", wait_s=12)
+    throttled = start(http, grant)
+    assert failed.status_code == 503 and reason(failed) == "backendError"
+    assert throttled.status_code == 403 and reason(throttled) == "rateLimitExceeded"
+    assert throttled.headers["retry-after"] == "12"
+    assert sandbox.inserts_today == 0
+
+
+@pytest.mark.parametrize(
+    ("tags", "length"),
+    [
+        ([], 0),
+        (["Foo-Baz"], 7),  # the videos resource's own example
+        (["Foo Baz"], 9),  # a tag with a space counts as if quoted
+        (["a", "b"], 3),  # the comma between tags counts
+        (["two words", "one", "three word tag"], 11 + 1 + 3 + 1 + 16),
+        (["é" * 10], 10),  # characters, not bytes
+    ],
+)
+def test_the_tag_budget_counts_quotes_and_commas_as_documented(tags: list[str], length: int) -> None:
+    assert tags_length(tags) == length
+
+
+@pytest.mark.parametrize(
+    ("tags", "accepted"),
+    [
+        (["t" * 500], True),
+        (["t" * 501], False),
+        (["t" * 250, "u" * 249], True),  # 250 + 1 + 249 = 500
+        (["t" * 250, "u" * 250], False),  # 501
+        (["a " + "t" * 496], True),  # 498 characters + 2 quotes = 500
+        (["a " + "t" * 497], False),  # 499 + 2 = 501
+    ],
+)
+def test_the_session_start_enforces_500_tag_characters_at_the_boundary(
+    http: httpx.Client, grant: TokenGrant, tags: list[str], accepted: bool
+) -> None:
+    answer = start(http, grant, with_snippet(tags=tags))
+    assert answer.status_code == (200 if accepted else 400)
+    if not accepted:
+        assert reason(answer) == "invalidTags"

@@ -12,6 +12,14 @@ import pytest
 from pellacia_assets.assets.posts import POST_ASSETS
 from pellacia_assets.definitions import build_resources
 from pellacia_assets.instance import prepare_dagster_home
+from pellacia_assets.manifests import (
+    SCRIPT_FILE,
+    VIDEO_MANIFEST,
+    VideoManifest,
+    VideoPart,
+    part_video_name,
+    write_manifest,
+)
 from pellacia_assets.scripting.template_writer import TemplateScriptWriter
 from pellacia_assets.settings import Settings
 from pellacia_assets.stories.loading import SourceRecord
@@ -41,11 +49,15 @@ def stage_story(key: str, settings: Settings, make_video: Callable[..., Path]) -
     assert len(script.parts) >= 2
     store = MediaStore(settings.media_dir)
     with store.stage(key, "script") as folder:
-        (folder / "script.json").write_text(script.to_json())
+        (folder / SCRIPT_FILE).write_text(script.to_json())
     with store.stage(key, "video") as folder:
+        parts = []
         for part in script.parts:
-            make_video(folder / f"part-{part.number}.mp4", seconds=3, tone=300 + 100 * part.number)
-    return [store.asset_dir(key, "video") / f"part-{part.number}.mp4" for part in script.parts]
+            name = part_video_name(part.number)
+            video = make_video(folder / name, seconds=3, tone=300 + 100 * part.number)
+            parts.append(VideoPart(part.number, name, "", 3.0, video.stat().st_size, 0.0))
+        write_manifest(folder, VIDEO_MANIFEST, VideoManifest(tuple(parts)))
+    return [store.asset_dir(key, "video") / part.file for part in parts]
 
 
 def publish(key: str, settings: Settings, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
