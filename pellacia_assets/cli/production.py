@@ -93,7 +93,12 @@ def produce(keys: Sequence[str]) -> list[JobOutcome]:
 
 
 def video_files(settings: Settings, key: str) -> list[Path]:
-    return sorted((settings.media_dir / key / "video").glob("part-*.mp4"))
+    """The finished parts, as the video asset's manifest lists them."""
+    from pellacia_assets.manifests import load_video
+    from resources.media_store.store import MediaStore
+
+    store = MediaStore(settings.media_dir)
+    return [store.asset_dir(key, "video") / part.file for part in load_video(store, key).parts]
 
 
 def report(settings: Settings, outcomes: list[JobOutcome]) -> int:
