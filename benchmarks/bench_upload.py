@@ -38,7 +38,7 @@ import statistics
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -50,17 +50,12 @@ from pellacia_assets.stories.loading import SourceRecord
 from resources.database.engine import open_database, transaction
 from resources.database.ledger import LedgerTarget, open_entry
 from resources.database.stories import save_source
-from resources.platforms import PLATFORMS
+from resources.platforms import PLATFORMS, platform_named
 from resources.platforms.base import PlatformClient, VideoPost, sha256_of
+from resources.platforms.clients import CLIENT_CLASSES
 from resources.platforms.config import PlatformSettings
 from resources.platforms.credentials import EnvironmentOnlyStore
-from resources.platforms.facebook import FacebookClient
-from resources.platforms.instagram import InstagramClient
-from resources.platforms.linkedin import LinkedInClient
-from resources.platforms.tiktok import TikTokClient
 from resources.platforms.video_limits import MB, VIDEO_LIMITS, video_problems
-from resources.platforms.x import XClient
-from resources.platforms.youtube import YouTubeClient
 
 if TYPE_CHECKING:
     from sandbox.common import Request
@@ -78,14 +73,6 @@ if TYPE_CHECKING:
 MIB = 1024 * 1024
 FREE_BOX_HEADER = 8
 FREE_BOX_LARGE_HEADER = 16
-CLIENTS: dict[str, Callable[..., PlatformClient]] = {
-    "youtube": YouTubeClient,
-    "tiktok": TikTokClient,
-    "instagram": InstagramClient,
-    "facebook": FacebookClient,
-    "x": XClient,
-    "linkedin": LinkedInClient,
-}
 RAISED_SANDBOX_LIMIT = 1 << 40
 CONTROL_BODY_BYTES = 64 * 1024  # a request with less body than this carries no part of the file
 STORY_KEY = "bench-upload"
@@ -350,7 +337,9 @@ def publish_in_child(
     """
     os.environ.update(env)
     settings = PlatformSettings.from_env(platform)
-    client: PlatformClient = CLIENTS[platform](settings, EnvironmentOnlyStore(), poll_interval_s=0.0)
+    client: PlatformClient = CLIENT_CLASSES[platform_named(platform)](
+        settings, EnvironmentOnlyStore(), poll_interval_s=0.0
+    )
     factory = open_database(f"sqlite:///{work_dir}/ledger.db")
     with transaction(factory) as session:
         save_source(session, SourceRecord(STORY_KEY, "benchmark", "bench_upload", TITLE, DESCRIPTION))

@@ -13,7 +13,7 @@ from typing import TypedDict
 
 from pellacia_assets.rendering.errors import MediaError
 from pellacia_assets.rendering.probe import MediaInfo, probe
-from resources.platforms.base import VideoPost
+from resources.platforms.base import Journal, PostMetrics, Progress, PublishedPost, VideoPost
 from resources.platforms.config import PlatformSettings
 from resources.platforms.credentials import (
     AccountTokens,
@@ -42,10 +42,13 @@ class PlatformClientBase(ABC):
 
     `self_renewing_tokens`: the platform renews the access token itself (Meta's exchange), so it is also
     the token to refresh with when the environment gives no other.
+    `rotating_refresh_tokens`: every refresh replaces the refresh token and kills the old one (TikTok,
+    X), so a refresh that cannot be stored is refused before the token endpoint is called.
     """
 
     platform: str
     self_renewing_tokens = False
+    rotating_refresh_tokens = False
 
     def __init__(
         self,
@@ -67,9 +70,31 @@ class PlatformClientBase(ABC):
         self.retry = retry or RetryPolicy()
         initial = initial_tokens(settings, store, self_renewing=self.self_renewing_tokens)
         self.tokens = AccountTokens(
-            self.platform, settings.account, initial, self._refresh, store, settings.client_secret
+            self.platform,
+            settings.account,
+            initial,
+            self._refresh,
+            store,
+            settings.client_secret,
+            rotating=self.rotating_refresh_tokens,
         )
         self._transports: list[PlatformHttp] = []
+
+    @abstractmethod
+    def check(self, post: VideoPost) -> None:
+        """Refuse, before a byte is sent, a video or metadata the platform would reject."""
+
+    @abstractmethod
+    def publish(self, post: VideoPost, journal: Journal, progress: Progress | None = None) -> PublishedPost:
+        """Upload and publish, resuming from whatever the journal already holds."""
+
+    @abstractmethod
+    def reconcile(self, post: VideoPost, journal: Journal) -> PublishedPost | None:
+        """After an ambiguous outcome: ask the platform whether the post exists; None when it does not."""
+
+    @abstractmethod
+    def metrics(self, post_id: str) -> PostMetrics:
+        """The post's counters as the platform reports them."""
 
     @abstractmethod
     def _refresh(self, current: TokenSet) -> TokenSet:

@@ -7,6 +7,7 @@ import os
 from resources.database.engine import DEFAULT_SCHEMA, open_database
 from resources.platforms import PLATFORMS, Platform, platform_named
 from resources.platforms.base import PlatformClient
+from resources.platforms.client_base import PlatformClientBase
 from resources.platforms.config import PlatformSettings
 from resources.platforms.credentials import (
     SECRET_KEY_VARIABLE,
@@ -21,7 +22,7 @@ from resources.platforms.tiktok import TikTokClient
 from resources.platforms.x import XClient
 from resources.platforms.youtube import YouTubeClient
 
-CLIENT_CLASSES: dict[Platform, type[PlatformClient]] = {
+CLIENT_CLASSES: dict[Platform, type[PlatformClientBase]] = {
     "youtube": YouTubeClient,
     "tiktok": TikTokClient,
     "instagram": InstagramClient,
@@ -33,16 +34,17 @@ assert tuple(CLIENT_CLASSES) == PLATFORMS
 
 
 def credential_store(database_url: str, schema: str = DEFAULT_SCHEMA) -> CredentialStore:
-    """Encrypted stored tokens when PELLACIA_SECRET_KEY is set; otherwise the environment's alone."""
+    """Encrypted stored tokens when PELLACIA_SECRET_KEY is set; otherwise the environment's alone (the
+    database is still asked whether the account has stored tokens, so a missing key is named as such)."""
     if not os.environ.get(SECRET_KEY_VARIABLE, "").strip():
-        return EnvironmentOnlyStore()
+        return EnvironmentOnlyStore(open_database(database_url, schema))
     return DatabaseCredentialStore(open_database(database_url, schema))
 
 
 def build_client(settings: PlatformSettings, store: CredentialStore) -> PlatformClient:
     """The client of `settings.platform`, with its tokens loaded from `store` first."""
     client_class = CLIENT_CLASSES[platform_named(settings.platform)]
-    return client_class(settings, store)  # type: ignore[call-arg]
+    return client_class(settings, store)
 
 
 def client_from_env(platform: str, database_url: str, schema: str = DEFAULT_SCHEMA) -> PlatformClient:

@@ -74,7 +74,7 @@ def test_a_self_renewing_access_token_is_also_the_token_to_refresh_with() -> Non
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_every_client_without_tokens_says_how_to_authorise(platform: Platform) -> None:
     with pytest.raises(PlatformError) as raised:
-        CLIENT_CLASSES[platform](settings(platform), Stored(None))  # type: ignore[call-arg]
+        CLIENT_CLASSES[platform](settings(platform), Stored(None))
     prefix = f"PELLACIA_{platform.upper()}_"
     assert raised.value.kind is ErrorKind.AUTH
     assert str(raised.value) == (
@@ -86,7 +86,7 @@ def test_every_client_without_tokens_says_how_to_authorise(platform: Platform) -
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_every_client_shares_the_constructor_and_closes_its_transports(platform: Platform) -> None:
     waits: list[float] = []
-    client = CLIENT_CLASSES[platform](  # type: ignore[call-arg]
+    client = CLIENT_CLASSES[platform](
         settings(platform, access_token="a"), None, sleep=waits.append, poll_interval_s=2.0, max_polls=3
     )
     assert isinstance(client, PlatformClientBase)

@@ -27,8 +27,9 @@ from pellacia_assets.stories.loading import SourceRecord
 from resources.database.engine import open_database, transaction
 from resources.database.ledger import LedgerTarget, open_entry
 from resources.database.stories import save_source
-from resources.platforms import PLATFORMS
+from resources.platforms import PLATFORMS, platform_named
 from resources.platforms.base import PlatformClient, VideoPost, sha256_of
+from resources.platforms.clients import CLIENT_CLASSES
 from resources.platforms.config import DEFAULT_URLS, PlatformSettings
 from resources.platforms.credentials import (
     SECRET_KEY_VARIABLE,
@@ -37,25 +38,11 @@ from resources.platforms.credentials import (
     TokenSet,
 )
 from resources.platforms.errors import ErrorKind, PlatformError
-from resources.platforms.facebook import FacebookClient
-from resources.platforms.instagram import InstagramClient
-from resources.platforms.linkedin import LinkedInClient
 from resources.platforms.oauth import FLOWS, Consent, authorise, consent_url, exchange_code
-from resources.platforms.tiktok import TikTokClient
-from resources.platforms.x import XClient
-from resources.platforms.youtube import YouTubeClient
 from sandbox.common import SandboxServer, running
 from sandbox.platforms import ACCOUNT_IDS, CLIENT_ID, CLIENT_SECRET, DECLARATIONS, build_servers
 
 STORY = "oauth-story"
-CLIENTS: dict[str, Callable[..., PlatformClient]] = {
-    "youtube": YouTubeClient,
-    "tiktok": TikTokClient,
-    "instagram": InstagramClient,
-    "facebook": FacebookClient,
-    "x": XClient,
-    "linkedin": LinkedInClient,
-}
 PKCE_PLATFORMS = [platform for platform in PLATFORMS if FLOWS[platform].pkce]
 
 
@@ -208,7 +195,9 @@ def test_consent_gives_tokens_that_publish_refresh_and_stay_out_of_logs(
     token_calls = token_requests(server)
     store = DatabaseCredentialStore(factory)
     store.save(platform, settings.account, tokens)
-    client = CLIENTS[platform](settings, store, sleep=lambda _seconds: None, poll_interval_s=0.0)
+    client = CLIENT_CLASSES[platform_named(platform)](
+        settings, store, sleep=lambda _seconds: None, poll_interval_s=0.0
+    )
     post = VideoPost(video=video, title="The lighthouse", description="A keeper's last night. #story")
     journal = open_entry(factory, LedgerTarget(STORY, 1, platform, settings.account, sha256_of(video)))
     outcome = publish_once(client, post, journal)
