@@ -80,6 +80,10 @@ class LedgerEntry(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # The process publishing this row right now (see ledger.claim_entry), and until when its lease holds;
+    # both empty when nobody is.
+    claim_owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    claim_expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class AnalyticsSnapshot(Base):

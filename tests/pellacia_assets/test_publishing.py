@@ -6,10 +6,12 @@ import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pellacia_assets.cli import main
+from pellacia_assets.publishing import upload_request_key
 from resources.platforms import PLATFORMS
 from sandbox.platforms import SandboxSuite
 
@@ -18,16 +20,21 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def upload(capsys: pytest.CaptureFixture[str], video: Path, *extra: str) -> tuple[int, list[dict[str, str]]]:
-    code = main(
-        ["upload", "--platforms", "all", "--file", str(video), "--title", "Wrong number", "--json",
-         "--description", "A kind stranger.", "--hashtags", "#storytime #shorts", *extra]
-    )  # fmt: skip
-    results: list[dict[str, str]] = json.loads(capsys.readouterr().out)["results"]
+def main_json(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, list[dict[str, Any]]]:
+    code = main(argv)
+    results: list[dict[str, Any]] = json.loads(capsys.readouterr().out)["results"]
     return code, results
 
 
-def test_upload_to_all_six_then_refuse_the_duplicate_then_allow_it(
+def upload(capsys: pytest.CaptureFixture[str], video: Path, *extra: str) -> tuple[int, list[dict[str, Any]]]:
+    return main_json(
+        capsys,
+        ["upload", "--platforms", "all", "--file", str(video), "--title", "Wrong number", "--json",
+         "--description", "A kind stranger.", "--hashtags", "#storytime #shorts", *extra],
+    )  # fmt: skip
+
+
+def test_upload_to_all_six_then_rerun_then_refuse_another_request_then_allow_it(
     sandboxes: SandboxSuite,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
@@ -39,19 +46,66 @@ def test_upload_to_all_six_then_refuse_the_duplicate_then_allow_it(
     assert [r["platform"] for r in results] == list(PLATFORMS)
     assert {r["status"] for r in results} == {"published"}
     assert all(r["post_id"] and r["url"] and r["error"] is None for r in results)
+    assert not any(r["already_published"] for r in results)
     for platform in PLATFORMS:
         [post] = sandboxes.servers[platform].posts
         assert post["sha256"] == sha256(video), platform
 
-    code, results = upload(capsys, video)
+    # The same request again (whitespace and hashtag spelling aside): what is published is reported as such.
+    code, again = main_json(
+        capsys,
+        ["upload", "--platforms", "all", "--file", str(video), "--title", " Wrong  number ",
+         "--description", "A kind stranger.", "--hashtags", "#Shorts storytime", "--json"],
+    )  # fmt: skip
+    assert code == 0, again
+    assert {r["status"] for r in again} == {"published"}
+    assert all(r["already_published"] and r["error"] is None for r in again)
+    assert [(r["post_id"], r["url"]) for r in again] == [(r["post_id"], r["url"]) for r in results]
+    assert all(len(sandboxes.servers[p].posts) == 1 for p in PLATFORMS)
+
+    # Another request (another title) for a video already on the accounts stays a refused duplicate.
+    code, other = upload(capsys, video, "--title", "Another title")
     assert code == 1
-    assert {r["status"] for r in results} == {"skipped"}
-    assert all("already published as" in r["error"] for r in results)
+    assert {r["status"] for r in other} == {"skipped"}
+    assert all("already went to" in r["error"] for r in other)
     assert all(len(sandboxes.servers[p].posts) == 1 for p in PLATFORMS)
 
     code, results = upload(capsys, video, "--allow-duplicate", "--platforms", "x")
     assert code == 0 and [r["status"] for r in results] == ["published"]
     assert len(sandboxes.servers["x"].posts) == 2
+
+
+def test_rerunning_after_a_failure_resumes_only_what_is_unfinished(
+    sandboxes: SandboxSuite,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    make_video: Callable[..., Path],
+) -> None:
+    video = make_video(tmp_path / "short.mp4")
+    made_for_kids = sandboxes.env["PELLACIA_YOUTUBE_MADE_FOR_KIDS"]
+    monkeypatch.delenv("PELLACIA_YOUTUBE_MADE_FOR_KIDS")
+    code, first = upload(capsys, video, "--platforms", "youtube,x,linkedin")
+    assert code == 1
+    assert [r["status"] for r in first] == ["failed", "published", "published"], first
+
+    monkeypatch.setenv("PELLACIA_YOUTUBE_MADE_FOR_KIDS", made_for_kids)
+    code, again = upload(capsys, video, "--platforms", "youtube,x,linkedin")
+    assert code == 0, again
+    assert [r["status"] for r in again] == ["published"] * 3
+    assert [r["already_published"] for r in again] == [False, True, True]
+    assert [r["post_id"] for r in again[1:]] == [r["post_id"] for r in first[1:]]
+    assert [len(sandboxes.servers[p].posts) for p in ("youtube", "x", "linkedin")] == [1, 1, 1]
+
+
+def test_the_same_request_is_the_same_key_whatever_the_spelling() -> None:
+    digest = "ab" * 32
+    key = upload_request_key(digest, "Wrong number", "A kind\nstranger.", ["#storytime", "#shorts"])
+    assert key.startswith(f"upload-{digest[:16]}-")
+    assert upload_request_key(digest, " Wrong  number", "A kind stranger. ", ["#Shorts", "storytime"]) == key
+    assert upload_request_key(digest, "Wrong number", "A kind stranger.", ["#storytime"]) != key
+    assert upload_request_key(digest, "Right number", "A kind stranger.", ["#storytime", "#shorts"]) != key
+    assert upload_request_key("cd" * 32, "Wrong number", "A kind stranger.", ["#storytime", "#shorts"]) != key
 
 
 def test_analytics_fetch_prints_the_platform_metrics(
@@ -71,8 +125,7 @@ def test_analytics_fetch_prints_the_platform_metrics(
                     "fetch",
                     "--platform",
                     result["platform"],
-                    "--post-id",
-                    result["post_id"],
+                    f"--post-id={result['post_id']}",  # YouTube ids may start with "-"
                     "--json",
                 ]
             )
