@@ -5,6 +5,7 @@ www.facebook.com (the "consent" root)
 - GET  /v25.0/dialog/oauth                   Facebook Login's consent page, approving at once
 rupload.facebook.com (the "upload" root: only ever the `upload_url` a Reel's start hands out)
 - POST /video-upload/v25.0/{video-id}        rupload: Authorization: OAuth, offset, file_size (sandbox/graph)
+- GET  /video-upload/v25.0/{video-id}        refused with 405: rupload documents no GET
 graph-video.facebook.com (the "video" root)
 - POST /v25.0/{page-id}/videos               graph-video chunked flow: start (file_size) -> session + range;
                                              transfer (multipart video_file_chunk at start_offset) -> the
@@ -69,6 +70,7 @@ from sandbox.graph import (
     request_token,
     rupload_auth_error,
     rupload_error,
+    rupload_get_refused,
     throttle_fault,
     throttled_response,
     token_error,
@@ -260,7 +262,10 @@ class FacebookSandbox(SandboxServer):
                 ("GET", rf"{_PREFIX}/(?P<node>\d+)", "node", self._node),
             ],
             GRAPH_VIDEO_HOST: [("POST", rf"{_PREFIX}/(?P<page>\d+)/videos", "videos", self._videos_edge)],
-            RUPLOAD_HOST: [("POST", rf"/video-upload{_PREFIX}/(?P<video>\d+)", "upload", self._upload)],
+            RUPLOAD_HOST: [
+                ("POST", rf"/video-upload{_PREFIX}/(?P<video>\d+)", "upload", self._upload),
+                ("GET", rf"/video-upload{_PREFIX}/(?P<video>\d+)", "upload_get", rupload_get_refused),
+            ],
         }
 
     # --- steering and inspection (tests, demo) -------------------------------------------------------

@@ -5,11 +5,12 @@ usage headers whose `estimated_time_to_regain_access` is in minutes (spec 5.6), 
 `/v25.0/oauth/access_token` (spec 4.1, 5.1), and the rupload receiver both platforms upload to, on its own
 host, with `offset` / `file_size` headers and `Authorization: OAuth` (spec 4.2, 5.2).
 
-Resuming an interrupted rupload is not documented exactly (spec 4.2 [U]): Meta's Resumable Upload API
-answers a GET on the upload session with the offset it holds, so this receiver answers a GET on the rupload
-URI with `{"offset": <bytes held>, "file_size": <total>}`, and accepts a POST whose `offset` is at most the
-bytes it holds (a smaller offset restarts from there). The failure body also carries the offset in
-`debug_info.offset`.
+Resuming an interrupted rupload is documented only as far as this (spec 4.2 [U]): the upload is POSTed
+again with an `offset` header. rupload documents no GET (the GET that answers an offset belongs to the
+Graph Resumable Upload API's `upload:<session>` node, another protocol), so a GET on a rupload URI is
+refused with 405. This receiver accepts a POST whose `offset` is at most the bytes it holds (a smaller
+offset restarts from there, the whole file from 0 included, also once it is complete); its failure body
+carries the offset to resume from in `debug_info.offset`.
 """
 
 from __future__ import annotations
@@ -200,6 +201,18 @@ def rupload_auth_error(request: Request, tokens: TokenRegistry) -> Response | No
     return None
 
 
+def rupload_get_refused(request: Request) -> Response:
+    """A GET on a rupload URI: undocumented (the host takes POSTs only), so refused as a method."""
+    refused = rupload_error(
+        405,
+        "MethodNotAllowed",
+        "rupload takes only POST; the container's status_code tells the state",
+        retriable=False,
+    )
+    refused.headers["Allow"] = "POST"
+    return refused
+
+
 @dataclass
 class Interruption:
     """Fail the next upload after `after_bytes` arrived: a 500 with debug_info, or a dropped connection."""
@@ -223,9 +236,6 @@ class RuploadSession:
     @property
     def complete(self) -> bool:
         return self.file_size is not None and self.received == self.file_size
-
-    def status_body(self) -> dict[str, Any]:
-        return {"offset": self.received, "file_size": self.file_size}
 
     def receive(self, request: Request, interruption: Interruption | None = None) -> Response:
         """Take `Content-Length` bytes at header `offset` of `file_size`, streamed to disk and hashed."""
@@ -289,8 +299,6 @@ class RuploadSession:
                 retriable=False,
                 offset=self.received,
             )
-        if self.complete and not (offset == file_size and request.content_length == 0):
-            return rupload_error(400, "BadRequest", "the upload is already complete", retriable=False)
         if request.content_length != file_size - offset:
             return rupload_error(
                 400,

@@ -5,7 +5,7 @@ www.facebook.com (the "consent" root)
 - GET  /v25.0/dialog/oauth                             Facebook Login's consent page, approving at once
 rupload.facebook.com (the "upload" root: only ever the `uri` a container hands out)
 - POST /ig-api-upload/v25.0/{container}                rupload: Authorization: OAuth, offset, file_size
-- GET  /ig-api-upload/v25.0/{container}                the offset received so far (see sandbox/graph.py)
+- GET  /ig-api-upload/v25.0/{container}                refused with 405: rupload documents no GET
 graph.facebook.com (the "api" and "oauth" roots)
 - GET  /v25.0/oauth/access_token                       code -> user token; fb_exchange_token (long-lived)
 - GET  /v25.0/{ig-user-id}/content_publishing_limit    quota_usage / config (quota_total, quota_duration)
@@ -52,6 +52,7 @@ from sandbox.graph import (
     request_token,
     rupload_auth_error,
     rupload_error,
+    rupload_get_refused,
     throttle_fault,
     throttled_response,
     token_error,
@@ -168,7 +169,7 @@ class InstagramSandbox(SandboxServer):
             ],
             RUPLOAD_HOST: [
                 ("POST", rf"/ig-api-upload{_PREFIX}/(?P<container>\d+)", "upload", self._upload),
-                ("GET", rf"/ig-api-upload{_PREFIX}/(?P<container>\d+)", "upload_status", self._upload_status),
+                ("GET", rf"/ig-api-upload{_PREFIX}/(?P<container>\d+)", "upload_get", rupload_get_refused),
             ],
         }
 
@@ -303,15 +304,6 @@ class InstagramSandbox(SandboxServer):
                 container.status = "In Progress: Media is still being processed."
                 container.rejection, self._rejection = self._rejection, None
         return response
-
-    def _upload_status(self, request: Request) -> Response:
-        failure = rupload_auth_error(request, self.tokens)
-        if failure is not None:
-            return failure
-        container = self._containers.get(request.params["container"])
-        if container is None:
-            return rupload_error(404, "NotFound", "no media container with this id", retriable=False)
-        return Response(200, container.upload.status_body())
 
     def _advance(self, container: Container) -> None:
         """One status poll: processing moves on only after the whole file arrived."""

@@ -7,7 +7,9 @@ open.tiktokapis.com (the "api" and "oauth" roots: OAuth v2 code exchange and ref
 tokens, creator_info/query, Direct Post video/init with the chunk arithmetic, status/fetch with processing
 and moderation spread over polls, the Display API's video/query) and open-upload.tiktokapis.com (the
 "upload" root: the chunk PUTs to the upload_url init hands out; sequential, Content-Range checked,
-206/201/416/403/404 as the media transfer guide says). Processing checks the received file with ffprobe
+206/201/416/403/404 as the media transfer guide says; a repeated chunk, the last one included, is answered
+416 with the progress, so one upload_url never posts twice; a 5xx can be injected on the last chunk before
+or after it is taken). Processing checks the received file with ffprobe
 against the documented video restrictions. Every error uses TikTok's envelope
 `{"data": {}, "error": {"code", "message", "log_id"}}`. Uploads stream to disk in blocks and are hashed on
 the way, so a 1 GB upload costs no memory.
@@ -240,6 +242,7 @@ class TikTokSandbox(SandboxServer):
             pkce="optional",
         )
         self._tasks: dict[str, UploadTask] = {}
+        self._final_chunk_failures: list[tuple[int, bool]] = []
         self._rejections: list[str] = []
         self._posts: list[dict[str, Any]] = []
         super().__init__(data_dir)
@@ -273,6 +276,14 @@ class TikTokSandbox(SandboxServer):
         with self._lock:
             for task in self._tasks.values():
                 task.expires_at = 0.0
+
+    def fail_final_chunk(self, status: int = 503, *, after_commit: bool = False, times: int = 1) -> None:
+        """The next `times` last chunks (the PUT that starts the posting) answer `status` with TikTok's
+        error body: before the bytes are taken (nothing changes), or `after_commit`, once they are taken and
+        the posting has started. Either way a re-sent last chunk cannot post twice: the upload is keyed by
+        its upload_url, and a chunk that no longer matches the progress is answered 416 (spec 3.2)."""
+        with self._lock:
+            self._final_chunk_failures.extend([(status, after_commit)] * times)
 
     def reject_next_processing(self, reason: str) -> None:
         """The next upload to finish fails processing with this documented fail_reason."""
@@ -579,6 +590,11 @@ class TikTokSandbox(SandboxServer):
                 request,
                 failure(400, "invalid_param", f"this chunk must end at byte {task.chunk_end(first) - 1}"),
             )
+        final = last + 1 == task.video_size
+        with self._lock:
+            failure_now = self._final_chunk_failures.pop(0) if final and self._final_chunk_failures else None
+        if failure_now is not None and not failure_now[1]:
+            return self._refuse_chunk(request, self.server_error(failure_now[0], "upload"))
         digest = task.digest.copy()
         with task.path.open("ab") as target:
             copied = request.copy_body_to(target, digest)
@@ -591,6 +607,8 @@ class TikTokSandbox(SandboxServer):
             if task.received < task.video_size:
                 return Response(206, None, {"Content-Range": self._progress_range(task)})
             self._finish_upload(task)
+        if failure_now is not None:
+            return self.server_error(failure_now[0], "upload")
         return Response(201, None, {"Content-Range": self._progress_range(task)})
 
     @staticmethod

@@ -6,21 +6,27 @@ long after rendering; building copy that fits by construction (and checking it) 
 
 from __future__ import annotations
 
-import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
 
 from pellacia_assets.scripting.errors import PlatformCopyError
 from pellacia_assets.scripting.model import PlatformCopy
 from pellacia_assets.scripting.speech_text import plain_text
 from resources.platforms import Platform
-from resources.platforms.limits import caption_length, limits_for, measure, validate_copy
+from resources.platforms.limits import (
+    TITLE_SEPARATOR,
+    caption_length,
+    limits_for,
+    measure,
+    truncate_to_fit,
+    validate_copy,
+)
 
-ELLIPSIS = "…"
-RECORD_TITLE_MAX = 100  # for platforms whose post has no title field: the title is only our own label
+__all__ = ["copy_for", "hashtags_for", "normalise_hashtag", "truncate_to_fit"]
+
+RECORD_TITLE_MAX = 100  # platforms whose post has no title field: the caption's first line, up to this
 MAX_HASHTAG_LENGTH = 40
-LONG_TOKEN = 20
 
 DEFAULT_HASHTAGS: dict[Platform, tuple[str, ...]] = {
     "youtube": ("shorts", "storytime"),
@@ -48,51 +54,31 @@ TEASER_CHARACTERS: dict[Platform, int] = {
 }
 
 
-def truncate_to_fit(text: str, fits: Callable[[str], bool]) -> str:
-    """The longest prefix of `text` that `fits`, cut between words and marked with an ellipsis.
-
-    A "word" longer than LONG_TOKEN (text without spaces, such as Japanese) is cut inside itself rather
-    than dropped whole; an empty string comes back when nothing fits.
-    """
-    if fits(text):
-        return text
-    tokens = text.split()
-
-    def shortened(count: int) -> str:
-        return " ".join(tokens[:count]).rstrip(",;:.!? ") + ELLIPSIS
-
-    count = _largest(len(tokens) - 1, lambda n: fits(shortened(n)))
-    following = tokens[count] if count < len(tokens) else ""
-    if count > 0 and len(following) <= LONG_TOKEN:
-        return shortened(count)
-    kept = " ".join(tokens[:count])
-    joiner = " " if kept else ""
-    length = _largest(len(following) - 1, lambda n: fits(kept + joiner + following[:n] + ELLIPSIS))
-    if length > 0:
-        return kept + joiner + following[:length] + ELLIPSIS
-    return shortened(count) if count > 0 else ""
-
-
-def _largest(upper: int, ok: Callable[[int], bool]) -> int:
-    """The largest n in 1..upper with ok(n), assuming ok is monotone; 0 when there is none."""
-    low, high = 0, upper
-    while low < high:
-        middle = (low + high + 1) // 2
-        if ok(middle):
-            low = middle
-        else:
-            high = middle - 1
-    return low
-
-
 def normalise_hashtag(tag: str) -> str | None:
-    """ "true crime" -> "#TrueCrime": ASCII letters and digits only; None when nothing usable is left."""
-    ascii_text = unicodedata.normalize("NFKD", tag).encode("ascii", "ignore").decode("ascii")
-    pieces = re.findall(r"[A-Za-z0-9]+", ascii_text)
-    body = "".join(piece[0].upper() + piece[1:] for piece in pieces)
-    if not body or body.isdigit() or len(body) > MAX_HASHTAG_LENGTH:
+    """ "true crime" -> "#TrueCrime", "café" -> "#Café", "日本語" -> "#日本語": the words' letters, marks and
+    digits in any script (what every platform links, `limits.hashtag_problem`), each word capitalised
+    and joined; emoji, punctuation and invisible characters dropped. None when no letter is left."""
+    text = unicodedata.normalize("NFKC", tag)
+    pieces, current = [], []
+    for char in text:
+        category = unicodedata.category(char)
+        if category[0] in "LM" or category == "Nd":
+            current.append(char)
+        elif current:
+            pieces.append("".join(current))
+            current = []
+    if current:
+        pieces.append("".join(current))
+    body = "".join(_capitalised(piece) for piece in pieces)
+    if not any(char.isalpha() for char in body) or len(body) > MAX_HASHTAG_LENGTH:
         return None
     return "#" + body
+
+
+def _capitalised(word: str) -> str:
+    """The first letter upper-cased where that keeps it one letter ("ß" stays, scripts without case too)."""
+    first = word[:1].upper()
+    return (first if len(first) == 1 else word[:1]) + word[1:]
 
 
 def hashtags_for(platform: Platform, story_tags: Sequence[str]) -> tuple[str, ...]:
@@ -113,12 +99,14 @@ def _one_line(text: str, forbidden: str) -> str:
     return " ".join(cleaned.split())
 
 
-def _compose(lead: str, teaser: str, hashtags: Sequence[str]) -> str:
-    return "\n\n".join(block for block in (f"{lead}{teaser}".strip(), " ".join(hashtags)) if block)
+def _compose(head: str, lead: str, teaser: str, hashtags: Sequence[str]) -> str:
+    """Title (only where the post has no title field), then part lead and teaser, then the hashtags."""
+    blocks = (head, f"{lead}{teaser}".strip(), " ".join(hashtags))
+    return TITLE_SEPARATOR.join(block for block in blocks if block)
 
 
-def _caption_fits(platform: Platform, lead: str, hashtags: Sequence[str], teaser: str) -> bool:
-    caption = _compose(lead, teaser, hashtags)
+def _caption_fits(platform: Platform, head: str, lead: str, hashtags: Sequence[str], teaser: str) -> bool:
+    caption = _compose(head, lead, teaser, hashtags)
     return (
         len(teaser) <= TEASER_CHARACTERS[platform]
         and caption_length(platform, caption) <= limits_for(platform).caption_max
@@ -126,13 +114,13 @@ def _caption_fits(platform: Platform, lead: str, hashtags: Sequence[str], teaser
 
 
 def _fitted_caption(
-    platform: Platform, lead: str, teaser_source: str, hashtags: tuple[str, ...]
+    platform: Platform, head: str, lead: str, teaser_source: str, hashtags: tuple[str, ...]
 ) -> tuple[str, tuple[str, ...]]:
     """Shorten the teaser first; drop hashtags from the end only when not one word of teaser fits."""
     while True:
-        teaser = truncate_to_fit(teaser_source, partial(_caption_fits, platform, lead, hashtags))
+        teaser = truncate_to_fit(teaser_source, partial(_caption_fits, platform, head, lead, hashtags))
         if teaser or not hashtags:
-            return _compose(lead, teaser, hashtags), hashtags
+            return _compose(head, lead, teaser, hashtags), hashtags
         hashtags = hashtags[:-1]
 
 
@@ -154,9 +142,14 @@ def copy_for(
     title = truncate_to_fit(base_title, lambda text: measure(text + suffix, limits.title_unit) <= title_max)
     title += suffix
 
+    # Where the post has no title field, the title would reach no one unless the caption begins with it;
+    # `pellacia-dist upload` composes the same way (limits.post_caption), so both paths agree.
+    head = title if limits.title_max is None else ""
     lead = f"Part {part_number} of {part_count}. " if part_count > 1 else ""
     teaser_source = _one_line(f"{hook} {narration}", forbidden)
-    caption, hashtags = _fitted_caption(platform, lead, teaser_source, hashtags_for(platform, story_tags))
+    caption, hashtags = _fitted_caption(
+        platform, head, lead, teaser_source, hashtags_for(platform, story_tags)
+    )
     copy = PlatformCopy(title=title, caption=caption, hashtags=hashtags)
     problems = validate_copy(platform, copy.title, copy.caption, copy.hashtags)
     if problems:

@@ -5,10 +5,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 Platform = Literal["youtube", "tiktok", "instagram", "facebook", "x", "linkedin"]
-PLATFORMS: tuple[Platform, ...] = ("youtube", "tiktok", "instagram", "facebook", "x", "linkedin")
+PLATFORMS: tuple[Platform, ...] = get_args(Platform)
 
 
 class UnknownPlatformError(ValueError):

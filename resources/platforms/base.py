@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from resources.platforms.limits import post_caption
+
 Progress = Callable[[int, int], None]
 
 
@@ -36,6 +38,12 @@ class VideoPost:
         """Description followed by the hashtags that it does not already contain."""
         missing = [tag for tag in self.hashtags if tag not in self.description]
         return " ".join(part for part in (self.description.strip(), " ".join(missing)) if part)
+
+    def caption_for(self, platform: str) -> str:
+        """The caption as `platform` shows it: where a post has no title field (TikTok, Instagram, X) it
+        begins with the title, and a description too long for the platform is trimmed, never the title or
+        the hashtags (limits.post_caption)."""
+        return post_caption(platform, self.title, self.description, self.hashtags)
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,15 @@ client module holds only its platform's protocol.
 
 from __future__ import annotations
 
+import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from typing import TypedDict
 
 from pellacia_assets.rendering.errors import MediaError
-from pellacia_assets.rendering.probe import MediaInfo, probe
+from pellacia_assets.rendering.probe import MediaInfo
+from pellacia_assets.rendering.verify import verify_media
 from resources.platforms.base import Journal, PostMetrics, Progress, PublishedPost, VideoPost
 from resources.platforms.config import PlatformSettings
 from resources.platforms.credentials import (
@@ -25,6 +27,9 @@ from resources.platforms.credentials import (
 from resources.platforms.errors import ErrorKind, PlatformError
 from resources.platforms.http import BLOCK_SIZE, Classifier, PlatformHttp, RetryPolicy, bearer, json_object
 from resources.platforms.limits import validate_copy
+from resources.platforms.video_limits import VIDEO_LIMITS
+
+_log = logging.getLogger("pellacia.publisher")
 
 
 class ClientOptions(TypedDict, total=False):
@@ -125,13 +130,20 @@ class PlatformClientBase(ABC):
             http.close()
 
     def _probe(self, post: VideoPost) -> MediaInfo:
-        """The video's streams; an INVALID_MEDIA error when it is missing or not readable media."""
+        """The video's streams, from a file verified whole (`verify_media`: a truncated or damaged file is
+        refused here, before any request); an INVALID_MEDIA error when it is missing, incomplete or not
+        readable media. A video without sound is said in the log (`video_problems` refuses it where the
+        platform requires a sound track)."""
         try:
-            return probe(post.video)
+            info = verify_media(post.video)
         except (MediaError, OSError) as error:
+            reason = str(error).removeprefix(f"{post.video.name}: ")
             raise PlatformError(
-                self.platform, ErrorKind.INVALID_MEDIA, f"{post.video.name} is not a readable video: {error}"
+                self.platform, ErrorKind.INVALID_MEDIA, f"{post.video.name} is not a readable video: {reason}"
             ) from error
+        if not info.has_audio and not VIDEO_LIMITS[self.platform].audio_required:
+            _log.warning("%s: %s has no audio track; it goes out silent", self.platform, post.video.name)
+        return info
 
     def _polls(self) -> Iterator[int]:
         """Up to `max_polls` rounds of asking how processing goes, `poll_interval_s` apart."""

@@ -9,6 +9,7 @@ ciphertext ever reaches the `platform_credentials` table.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -20,13 +21,15 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from resources.database.engine import transaction
-from resources.database.models import PlatformCredential
+from resources.database.engine import transaction, upsert
+from resources.database.models import PlatformCredential, utcnow
 from resources.platforms.config import PlatformSettings
 from resources.platforms.errors import ErrorKind, PlatformError
 
 REFRESH_MARGIN_S = 60.0
 SECRET_KEY_VARIABLE = "PELLACIA_SECRET_KEY"
+OLD_SECRET_KEY_VARIABLE = "PELLACIA_OLD_SECRET_KEY"
+log = logging.getLogger("pellacia.platforms.credentials")
 
 
 @dataclass(frozen=True)
@@ -89,9 +92,18 @@ def _seconds(value: Any) -> float | None:
 
 
 class CredentialStore(Protocol):
+    """Where an account's tokens are kept. A store may also say (attribute `persistent`, default True)
+    whether a refresh can be kept at all, and (`locked(platform, account)`) whether it holds credentials
+    it cannot read without PELLACIA_SECRET_KEY."""
+
     def load(self, platform: str, account: str) -> TokenSet | None: ...
 
     def save(self, platform: str, account: str, tokens: TokenSet) -> None: ...
+
+
+def _persistent(store: CredentialStore | None) -> bool:
+    """False only for a store that says it cannot keep tokens; None (no store wanted) keeps nothing."""
+    return store is None or bool(getattr(store, "persistent", True))
 
 
 Refresher = Callable[[TokenSet], TokenSet]
@@ -109,12 +121,28 @@ def initial_tokens(
     stored = store.load(settings.platform, settings.account) if store is not None else None
     if stored is not None:
         return stored
+    locked = _locked(store, settings.platform, settings.account)
+    if locked and (settings.access_token or settings.refresh_token):
+        log.warning(
+            "%s: account '%s' has stored credentials, but %s is not set, so they cannot be read; "
+            "using the tokens from the environment instead",
+            settings.platform,
+            settings.account,
+            SECRET_KEY_VARIABLE,
+        )
     if settings.access_token:
         renew_with = settings.refresh_token or (settings.access_token if self_renewing else None)
         return TokenSet(settings.access_token, renew_with)
     if settings.refresh_token:
         return TokenSet("", settings.refresh_token, expires_at=0.0)
     prefix = f"PELLACIA_{settings.platform.upper()}_"
+    if locked:
+        raise PlatformError(
+            settings.platform,
+            ErrorKind.AUTH,
+            f"account '{settings.account}' has stored credentials, but {SECRET_KEY_VARIABLE} is not set, "
+            "so they cannot be decrypted; set it to the key they were stored with",
+        )
     raise PlatformError(
         settings.platform,
         ErrorKind.AUTH,
@@ -123,8 +151,21 @@ def initial_tokens(
     )
 
 
+def _locked(store: CredentialStore | None, platform: str, account: str) -> bool:
+    """Whether `store` holds credentials for the account that it cannot read (no key to decrypt them)."""
+    locked = getattr(store, "locked", None)
+    return bool(locked(platform, account)) if callable(locked) else False
+
+
 class AccountTokens:
-    """The TokenProvider the HTTP transport uses: refreshes when asked or when expiring, then persists."""
+    """The TokenProvider the HTTP transport uses: refreshes when asked or when expiring, then persists.
+
+    `rotating`: the platform replaces the refresh token on every refresh and the old one dies (TikTok, X).
+    Where the store cannot keep tokens (no PELLACIA_SECRET_KEY), such a refresh is refused before the
+    token endpoint is called, since its new refresh token would be lost with the process and the old one
+    is already dead. A refresh that rotates nothing (YouTube, Meta's exchange, LinkedIn) is safe: its
+    access token is kept for this process, with one warning that it will not outlive it.
+    """
 
     def __init__(
         self,
@@ -134,6 +175,8 @@ class AccountTokens:
         refresher: Refresher | None,
         store: CredentialStore | None,
         client_secret: str | None = None,
+        *,
+        rotating: bool = False,
     ) -> None:
         self.platform = platform
         self.account = account
@@ -141,6 +184,8 @@ class AccountTokens:
         self.refresher = refresher
         self.store = store
         self.client_secret = client_secret
+        self.rotating = rotating
+        self._warned_unkept = False
         self._lock = threading.Lock()
 
     def access_token(self) -> str:
@@ -158,6 +203,16 @@ class AccountTokens:
                     f"token; run `pellacia-dist auth {self.platform}`",
                     status=401,
                 )
+            kept = _persistent(self.store)
+            if not kept and self.rotating:
+                raise PlatformError(
+                    self.platform,
+                    ErrorKind.AUTH,
+                    f"the access token of account '{self.account}' needs refreshing, but "
+                    f"{SECRET_KEY_VARIABLE} is not set: {self.platform} replaces the refresh token on every "
+                    "refresh, so the new one could not be kept and the account would be locked out; set "
+                    f"{SECRET_KEY_VARIABLE} and store the tokens with `pellacia-dist auth {self.platform}`",
+                )
             # A refresh answer need not repeat what still holds: the refresh token, the account's ids.
             answer = self.refresher(self.current)
             refreshed = replace(
@@ -165,8 +220,18 @@ class AccountTokens:
                 refresh_token=answer.refresh_token or self.current.refresh_token,
                 extra={**self.current.extra, **answer.extra},
             )
-            if self.store is not None:
+            if kept and self.store is not None:
                 self.store.save(self.platform, self.account, refreshed)
+            elif not self._warned_unkept:
+                self._warned_unkept = True
+                log.warning(
+                    "%s: refreshed the access token of account '%s' for this process only: %s is not set, so "
+                    "it is not stored and every run refreshes again; set %s to keep it",
+                    self.platform,
+                    self.account,
+                    SECRET_KEY_VARIABLE,
+                    SECRET_KEY_VARIABLE,
+                )
             self.current = refreshed
             return refreshed.access_token
 
@@ -219,12 +284,14 @@ def _credential_row(session: Session, platform: str, account: str) -> PlatformCr
 def save_credentials(
     session: Session, fernet: Fernet, platform: str, account: str, secrets: dict[str, Any]
 ) -> None:
-    row = _credential_row(session, platform, account)
-    ciphertext = encrypt(secrets, fernet)
-    if row is None:
-        session.add(PlatformCredential(platform=platform, account=account, ciphertext=ciphertext))
-    else:
-        row.ciphertext = ciphertext
+    """Insert or replace the account's row in one statement: processes that refreshed the same account at
+    once each store theirs (the last one wins) instead of colliding on the unique (platform, account)."""
+    upsert(
+        session,
+        PlatformCredential,
+        {"platform": platform, "account": account},
+        {"ciphertext": encrypt(secrets, fernet), "updated_at": utcnow()},
+    )
 
 
 def load_credentials(session: Session, fernet: Fernet, platform: str, account: str) -> dict[str, Any] | None:
@@ -257,9 +324,111 @@ class DatabaseCredentialStore:
         with transaction(self.factory) as session:
             delete_credentials(session, platform, account)
 
+    def check_key(self) -> None:
+        """Refuse to write under this PELLACIA_SECRET_KEY while other rows are under another key: one
+        table, one key (a second key would make the older rows unreadable with either)."""
+        with transaction(self.factory) as session:
+            foreign = unreadable_credentials(session, load_key())
+        if foreign:
+            names = ", ".join(f"{platform}/{account}" for platform, account in foreign)
+            raise CredentialKeyError(
+                f"the stored credentials of {names} were encrypted with another {SECRET_KEY_VARIABLE}; "
+                f"storing more under this key would leave the table under two keys. Re-encrypt them first "
+                f"with `pellacia-dist auth rotate-key` (the old key in {OLD_SECRET_KEY_VARIABLE} or on "
+                f"standard input), or set {SECRET_KEY_VARIABLE} back to the key they were stored with"
+            )
+
+
+@dataclass(frozen=True)
+class KeyRotation:
+    """What `rotate_key` did: rows re-encrypted, rows already under the new key, rows dropped."""
+
+    rotated: tuple[tuple[str, str], ...]
+    current: tuple[tuple[str, str], ...]
+    forgotten: tuple[tuple[str, str], ...]
+
+
+def _opens(fernet: Fernet | None, ciphertext: bytes) -> bytes | None:
+    if fernet is None:
+        return None
+    try:
+        return fernet.decrypt(ciphertext)
+    except InvalidToken:
+        return None
+
+
+def unreadable_credentials(session: Session, fernet: Fernet) -> list[tuple[str, str]]:
+    """(platform, account) of every stored row that `fernet` cannot decrypt."""
+    rows = session.scalars(select(PlatformCredential).order_by(PlatformCredential.platform)).all()
+    return [(row.platform, row.account) for row in rows if _opens(fernet, row.ciphertext) is None]
+
+
+def rotate_key(
+    session: Session, old: Fernet | None, new: Fernet, *, forget_unreadable: bool = False
+) -> KeyRotation:
+    """Re-encrypt every stored row under `new`, in the caller's transaction: all rows or none.
+
+    A row the new key already opens stays as it is (a store left half under each key is mended); a row
+    that neither key opens stops the rotation with CredentialKeyError, or with `forget_unreadable` is
+    deleted (its account then needs `pellacia-dist auth` again).
+    """
+    rotated: list[tuple[str, str]] = []
+    current: list[tuple[str, str]] = []
+    forgotten: list[tuple[str, str]] = []
+    unreadable: list[PlatformCredential] = []
+    rows = session.scalars(select(PlatformCredential).order_by(PlatformCredential.platform)).all()
+    for row in rows:
+        name = (row.platform, row.account)
+        if _opens(new, row.ciphertext) is not None:
+            current.append(name)
+            continue
+        plaintext = _opens(old, row.ciphertext)
+        if plaintext is None:
+            unreadable.append(row)
+            continue
+        row.ciphertext = new.encrypt(plaintext)
+        rotated.append(name)
+    if unreadable and not forget_unreadable:
+        names = ", ".join(f"{row.platform}/{row.account}" for row in unreadable)
+        raise CredentialKeyError(
+            f"neither the old nor the current key decrypts the stored credentials of {names}; nothing was "
+            "changed. Give the key they were stored with, or pass --forget-unreadable to delete them (those "
+            "accounts then need `pellacia-dist auth` again)"
+        )
+    for row in unreadable:
+        forgotten.append((row.platform, row.account))
+        session.delete(row)
+    return KeyRotation(tuple(rotated), tuple(current), tuple(forgotten))
+
+
+def fernet_from(value: str, variable: str) -> Fernet:
+    """A Fernet key given as text (an environment variable, standard input), checked."""
+    try:
+        return Fernet(value.strip().encode())
+    except ValueError as error:
+        raise CredentialKeyError(
+            f"{variable} is not a Fernet key (32 url-safe base64-encoded bytes)"
+        ) from error
+
 
 class EnvironmentOnlyStore:
-    """Without PELLACIA_SECRET_KEY nothing is stored, so nothing loads, and refreshes cannot persist."""
+    """Without PELLACIA_SECRET_KEY nothing is stored, so nothing loads, and refreshes cannot persist.
+
+    Given the app database (`factory`), it can still tell that an account has stored credentials, so the
+    error says the key is missing instead of "no credentials".
+    """
+
+    persistent = False
+
+    def __init__(self, factory: sessionmaker[Session] | None = None) -> None:
+        self.factory = factory
+
+    def locked(self, platform: str, account: str) -> bool:
+        """Whether the table holds (encrypted, unreadable without the key) credentials for the account."""
+        if self.factory is None:
+            return False
+        with transaction(self.factory) as session:
+            return _credential_row(session, platform, account) is not None
 
     def load(self, platform: str, account: str) -> TokenSet | None:
         return None

@@ -115,6 +115,14 @@ def _graph_error(platform: str, response: httpx.Response, error: dict[str, Any])
     )
 
 
+class UploadRefusedError(PlatformError):
+    """rupload's failure answer (`debug_info`); `offset` is the byte it says to resume from, if it says."""
+
+    def __init__(self, *args: Any, offset: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.offset = offset
+
+
 def _upload_error(platform: str, response: httpx.Response, debug: dict[str, Any]) -> PlatformError:
     retriable = bool(debug.get("retriable"))
     if response.status_code == 401:
@@ -127,7 +135,15 @@ def _upload_error(platform: str, response: httpx.Response, debug: dict[str, Any]
         f"upload refused ({debug.get('type', 'unknown')}): {debug.get('message', 'no message')} "
         f"[HTTP {response.status_code}]"
     )
-    return PlatformError(platform, kind, message, status=response.status_code, code=debug.get("type"))
+    offset = debug.get("offset")
+    return UploadRefusedError(
+        platform,
+        kind,
+        message,
+        status=response.status_code,
+        code=debug.get("type"),
+        offset=offset if isinstance(offset, int) and not isinstance(offset, bool) else None,
+    )
 
 
 def classify_graph(platform: str) -> Classifier:

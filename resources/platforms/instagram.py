@@ -3,8 +3,11 @@
 Flow, as documented: read `content_publishing_limit` (a full quota stops us before anything is created),
 create a resumable REELS container (`{id, uri}`, journaled at once), POST the file to the returned rupload
 `uri` with `offset` / `file_size` headers, poll the container's `status_code` until FINISHED, then
-`media_publish` it. A failed upload resumes from the offset rupload reports (GET on the upload URI; where
-that is refused we start again at offset 0, which rupload always accepts). After an ambiguous
+`media_publish` it. A failed upload resumes as documented (spec 4.2): the container's status says whether
+it still takes the upload (IN_PROGRESS), already holds it (FINISHED) or is gone (EXPIRED: a new container),
+and the file is POSTed again with an `offset` header: the offset the failed answer's `debug_info` named, or
+0 (the whole file again) when the connection broke without an answer. The rupload URI is only ever POSTed
+to: its documentation describes no GET. After an ambiguous
 `media_publish` the container tells whether it was published (`PUBLISHED`), and the account's own media
 list, matched by caption, gives the media id: the container does not expose it.
 """
@@ -20,7 +23,7 @@ from resources.platforms.client_base import ClientOptions
 from resources.platforms.config import PlatformSettings
 from resources.platforms.credentials import CredentialStore
 from resources.platforms.errors import ErrorKind, PlatformError
-from resources.platforms.graph import GraphClient
+from resources.platforms.graph import GraphClient, UploadRefusedError
 from resources.platforms.video_limits import video_problems
 
 PLATFORM = "instagram"
@@ -32,8 +35,11 @@ CONTAINER_EXPIRED = "-2/2207020"
 
 @dataclass(frozen=True)
 class Container:
+    """A media container; `uploaded` when its status said it already holds the whole file (FINISHED)."""
+
     id: str
     uri: str
+    uploaded: bool = False
 
 
 class ContainerExpiredError(Exception):
@@ -76,7 +82,9 @@ class InstagramClient(GraphClient):
             try:
                 self._upload(post, container, journal, progress, resuming)
                 journal.set_state("processing")
-                self._await_processing(container)
+                published = self._await_processing(container, caption, journal)
+                if published is not None:
+                    return published
                 return self._publish_container(container, journal)
             except ContainerExpiredError:
                 container, resuming = self._create_container(caption, journal), False
@@ -126,7 +134,8 @@ class InstagramClient(GraphClient):
     # --- steps -----------------------------------------------------------------------------------------
 
     def _caption(self, post: VideoPost) -> str:
-        return post.caption() or post.title
+        """A Reel has no title field: its caption begins with the title (limits.post_caption)."""
+        return post.caption_for(PLATFORM)
 
     def _check_quota(self) -> None:
         """content_publishing_limit: with the 24 h quota used up, media_publish would fail with 9/2207042."""
@@ -162,7 +171,9 @@ class InstagramClient(GraphClient):
                 ErrorKind.DUPLICATE,
                 f"container {container_id} is already published; reconcile the ledger instead of publishing",
             )
-        return Container(container_id, uri) if code in ("IN_PROGRESS", "FINISHED") else None
+        if code not in ("IN_PROGRESS", "FINISHED"):
+            return None
+        return Container(container_id, uri, uploaded=code == "FINISHED")
 
     def _create_container(self, caption: str, journal: Journal) -> Container:
         """POST /{ig-user-id}/media (resumable REELS). Not a post, so a lost answer is simply retried."""
@@ -191,11 +202,15 @@ class InstagramClient(GraphClient):
         progress: Progress | None,
         resuming: bool,
     ) -> None:
-        """Stream the file to rupload; after a failure resume from the offset the server holds."""
+        """Stream the file to rupload; after a failure, ask the container and POST again from an offset.
+
+        `resuming` (a container from the journal) starts at offset 0 unless its status said FINISHED: no
+        documented call tells how many bytes an earlier process got through, and 0 is always a valid offset.
+        """
         if journal.get("uploaded_container") == container.id:
             return
         size = post.size
-        offset = self._uploaded_offset(container) if resuming else 0
+        offset = size if resuming and container.uploaded else 0
         attempt = 0
         while offset < size:
             try:
@@ -204,18 +219,21 @@ class InstagramClient(GraphClient):
             except PlatformError as error:
                 attempt += 1
                 self.sleep(self.retry.delay(error, attempt))
-                offset = self._uploaded_offset(container)
+                offset = self._resume_offset(container, error, size)
         journal.put("uploaded_container", container.id)
 
-    def _uploaded_offset(self, container: Container) -> int:
-        """Bytes rupload already holds (GET on the upload URI); 0 where the host will not say."""
-        try:
-            response = self._upload_http.request("GET", container.uri)
-        except PlatformError as error:
-            if error.kind in (ErrorKind.INVALID_MEDIA, ErrorKind.POLICY):
-                return 0
-            raise
-        return int(response.json().get("offset") or 0)
+    def _resume_offset(self, container: Container, failure: PlatformError, size: int) -> int:
+        """Where to POST from after `failure`: the container's status (GET /{container}?fields=status_code)
+        says whether it still takes the upload; the failed answer's `debug_info.offset`, if it named one,
+        says from where (else 0, the whole file again). `size` means the upload needs nothing more."""
+        status = self._status(container.id)
+        code = None if status is None else status.get("status_code")
+        if code in (None, "EXPIRED"):
+            raise ContainerExpiredError(container.id)
+        if code != "IN_PROGRESS":
+            return size  # FINISHED (or ERROR, PUBLISHED): the file arrived; processing tells the rest
+        offset = failure.offset if isinstance(failure, UploadRefusedError) else None
+        return offset if offset is not None and 0 <= offset <= size else 0
 
     def _status(self, container_id: str) -> dict[str, Any] | None:
         """The container's status_code/status, or None when Graph no longer knows it."""
@@ -230,13 +248,17 @@ class InstagramClient(GraphClient):
         body: dict[str, Any] = response.json()
         return body
 
-    def _await_processing(self, container: Container) -> None:
-        """Poll status_code until FINISHED; ERROR is a rejection, EXPIRED needs a new container."""
+    def _await_processing(self, container: Container, caption: str, journal: Journal) -> PublishedPost | None:
+        """Poll status_code until FINISHED (None: ours to publish); ERROR is a rejection, EXPIRED needs a new
+        container, and PUBLISHED means someone published it already (another process, an earlier attempt):
+        that Reel, found on the account, is the post, and nothing more is sent."""
         for _poll in self._polls():
             status = self._status(container.id) or {"status_code": "EXPIRED"}
             code = status.get("status_code")
             if code == "FINISHED":
-                return
+                return None
+            if code == "PUBLISHED":
+                return self._published_container(container, caption, journal)
             if code == "ERROR":
                 raise PlatformError(
                     PLATFORM,
@@ -247,6 +269,20 @@ class InstagramClient(GraphClient):
             if code == "EXPIRED":
                 raise ContainerExpiredError(container.id)
         raise self._still_waiting(f"container {container.id} was still processing")
+
+    def _published_container(self, container: Container, caption: str, journal: Journal) -> PublishedPost:
+        """The Reel of a container that is already published: the container does not name its media, so
+        the account's recent media are matched by caption (as `reconcile` does)."""
+        found = self._recent_media_with_caption(caption)
+        if found is None:
+            raise PlatformError(
+                PLATFORM,
+                ErrorKind.AMBIGUOUS,
+                f"container {container.id} was published, but no Reel with this caption is among the "
+                f"account's {RECENT_MEDIA} most recent media; check the account before publishing again",
+            )
+        journal.put("media_id", found.post_id)
+        return found
 
     def _publish_container(self, container: Container, journal: Journal) -> PublishedPost:
         try:

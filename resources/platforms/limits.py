@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -185,7 +185,7 @@ def x_weighted_length(text: str) -> int:
     return total + _x_code_point_weight(text[position:])
 
 
-_LITTLE_TEXT_RESERVED = re.compile(r"[|{}@\[\]()<>\\*_~]|#(?![A-Za-z0-9_])|(?<=[A-Za-z0-9_])#")
+_LITTLE_TEXT_RESERVED = re.compile(r"[|{}@\[\]()<>\\*_~]|#(?!\w)|(?<=\w)#")  # \w: "#日本語" stays a hashtag
 
 
 def escape_little_text(text: str) -> str:
@@ -208,6 +208,79 @@ def caption_length(platform: str, caption: str) -> int:
     return measure(text, limits.caption_unit)
 
 
+# --- Captions -----------------------------------------------------------------------------------------
+
+ELLIPSIS = "…"
+LONG_TOKEN = 20
+_LINK = re.compile(r"(?:https?://|www\.)", re.IGNORECASE)
+TITLE_SEPARATOR = "\n\n"
+
+
+def truncate_to_fit(text: str, fits: Callable[[str], bool]) -> str:
+    """The longest prefix of `text` that `fits`, cut between words and marked with an ellipsis.
+
+    A "word" longer than LONG_TOKEN (text without spaces, such as Japanese) is cut inside itself rather
+    than dropped whole, unless it is a link (a cut link leads nowhere); an empty string comes back when
+    nothing fits.
+    """
+    if fits(text):
+        return text
+    tokens = text.split()
+
+    def shortened(count: int) -> str:
+        return " ".join(tokens[:count]).rstrip(",;:.!? ") + ELLIPSIS
+
+    count = _largest(len(tokens) - 1, lambda n: fits(shortened(n)))
+    following = tokens[count] if count < len(tokens) else ""
+    if count > 0 and (len(following) <= LONG_TOKEN or _LINK.match(following)):
+        return shortened(count)
+    kept = " ".join(tokens[:count])
+    joiner = " " if kept else ""
+    length = _largest(len(following) - 1, lambda n: fits(kept + joiner + following[:n] + ELLIPSIS))
+    if length > 0:
+        return kept + joiner + following[:length] + ELLIPSIS
+    return shortened(count) if count > 0 else ""
+
+
+def _largest(upper: int, ok: Callable[[int], bool]) -> int:
+    """The largest n in 1..upper with ok(n), assuming ok is monotone; 0 when there is none."""
+    low, high = 0, upper
+    while low < high:
+        middle = (low + high + 1) // 2
+        if ok(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def post_caption(platform: str, title: str, description: str, hashtags: Sequence[str]) -> str:
+    """The caption (post text) `platform` shows: the description, then the hashtags it lacks.
+
+    Where the post has no title field (`title_max` is None: TikTok, Instagram, X) the caption begins with
+    the title, unless the description already does (copy written for the platform), and the description is
+    trimmed, between words and with an ellipsis, until the whole fits the platform's own measure; the
+    title and the hashtags are never cut (if they alone are too long, the checks refuse the post).
+    """
+    limits = limits_for(platform)
+    body = description.strip()
+    head = title.strip() if limits.title_max is None else ""
+    if head and body.startswith(head):
+        head = ""
+
+    def compose(text: str) -> str:
+        missing = " ".join(tag for tag in hashtags if tag not in text)
+        words = " ".join(part for part in (text, missing) if part)
+        return TITLE_SEPARATOR.join(part for part in (head, words) if part)
+
+    def fits(text: str) -> bool:
+        return caption_length(platform, compose(text)) <= limits.caption_max
+
+    if limits.title_max is not None or fits(body):
+        return compose(body)
+    return compose(truncate_to_fit(body, fits))
+
+
 def youtube_tags_length(tags: Sequence[str]) -> int:
     """YouTube's tag budget: commas between tags count, and a tag with a space counts as if quoted."""
     return sum(len(tag) + (2 if " " in tag else 0) for tag in tags) + max(len(tags) - 1, 0)
@@ -215,7 +288,72 @@ def youtube_tags_length(tags: Sequence[str]) -> int:
 
 _HASHTAG = re.compile(r"(?<![\w#])#\w+")
 _MENTION = re.compile(r"(?<![\w@])@[\w.]+")
-_VALID_HASHTAG = re.compile(r"#[A-Za-z0-9_]*[A-Za-z][A-Za-z0-9_]*")
+
+# --- Hashtags ------------------------------------------------------------------------------------------
+# What makes a hashtag, on all six: "#" then letters of any script (Unicode categories L*), combining
+# marks (M*: accents, Indic vowel signs), decimal digits (Nd) and "_", with at least one letter; it ends
+# at the first space or punctuation. "#café" and "#日本語" are hashtags everywhere [S: twitter-text's
+# hashtag rule (\p{L}\p{M}\p{Nd}_, one \p{L}\p{M} at least); the others link such tags in their apps, no
+# platform documents an ASCII-only rule]. Refused: spaces and punctuation (the tag would end there),
+# symbols, control and invisible format characters: bidirectional controls (U+202A-202E, U+2066-2069,
+# U+200E/F) can make a tag display as another, zero-width characters (U+200B-200D, U+2060, U+FEFF) make
+# two tags that look the same differ. Emoji: only Instagram links a hashtag with emoji in it [U: observed
+# in the app, not in its API reference]; elsewhere the tag would end at the emoji.
+HASHTAG_EMOJI_PLATFORMS: frozenset[Platform] = frozenset({"instagram"})
+_EMOJI_IN_TAG = re.compile(
+    r"(?:[\U0001f1e6-\U0001f1ff]{2}|"
+    + _PICTOGRAPH
+    + _MODIFIERS
+    + r"(?:\u200d"
+    + _PICTOGRAPH
+    + _MODIFIERS
+    + r")*)"
+)
+_BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c")
+_ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u180e")
+
+
+def hashtag_problem(platform: str, tag: str) -> str | None:
+    """Why `tag` is not one hashtag that `platform` links, in words; None when it is one."""
+    if not tag.startswith("#") or tag.startswith("##"):
+        return "does not start with a single #"
+    body = unicodedata.normalize("NFC", tag[1:])
+    if not body:
+        return "is only a #"
+    emoji_allowed = platform in HASHTAG_EMOJI_PLATFORMS
+    letters, position = 0, 0
+    while position < len(body):
+        emoji = _EMOJI_IN_TAG.match(body, position) if emoji_allowed else None
+        if emoji is not None and emoji.end() > position:
+            letters, position = letters + 1, emoji.end()
+            continue
+        char = body[position]
+        category = unicodedata.category(char)
+        if category[0] in "LM" or category == "Nd" or char == "_":
+            letters += category[0] == "L"
+            position += 1
+            continue
+        return f"contains {_describe(char, category, platform)}"
+    if letters == 0:
+        return "has no letter (a tag of digits alone is not linked)"
+    return None
+
+
+def _describe(char: str, category: str, platform: str) -> str:
+    code = f"U+{ord(char):04X}"
+    if char in _BIDI_CONTROLS:
+        return f"a bidirectional control character ({code})"
+    if char in _ZERO_WIDTH:
+        return f"a zero-width character ({code})"
+    if category == "Cf":
+        return f"an invisible formatting character ({code})"
+    if category[0] == "C":
+        return f"a control character ({code})"
+    if category[0] == "Z" or char.isspace():
+        return "a space (a hashtag is one word)"
+    if _EMOJI_IN_TAG.match(char) or category == "So":
+        return f"the emoji or symbol {char!r}, which {platform} does not link in hashtags"
+    return f"{char!r}, where the tag would end"
 
 
 def count_hashtags(text: str) -> int:
@@ -261,9 +399,8 @@ def validate_copy(platform: str, title: str, caption: str, hashtags: Sequence[st
             problems.append(
                 f"{platform}: the tags take {tags_length} characters; the limit is {limits.tags_total_max}"
             )
-    problems.extend(
-        f"{platform}: hashtag {tag!r} is not a single #word"
-        for tag in hashtags
-        if not _VALID_HASHTAG.fullmatch(tag)
-    )
+    for tag in hashtags:
+        problem = hashtag_problem(platform, tag)
+        if problem is not None:
+            problems.append(f"{platform}: hashtag {tag!r} is not a single #word: it {problem}")
     return problems

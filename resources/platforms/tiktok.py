@@ -3,8 +3,11 @@
 Flow (spec section 3.2): `creator_info/query` -> `video/init` (publish_id + upload_url, both written to the
 journal at once) -> PUT the chunks to the upload_url with `Content-Range` -> poll `status/fetch` until
 PUBLISH_COMPLETE. There is no separate publish call: the last chunk starts the posting, so that PUT is the
-call that "creates". TikTok hands out the publish_id before a single byte is sent, so the journal always
-holds the id that reconciling needs; a task whose upload never finished can never publish.
+call that "creates". Only a lost connection or a timeout there leaves the outcome unknown; a 5xx *answer*
+is TikTok saying "retry the chunk" (spec 3.2), and the chunk is sent again: the upload is keyed by its
+upload_url, so a last chunk that did arrive is answered 416 with the full range, never posted twice.
+TikTok hands out the publish_id before a single byte is sent, so the journal always holds the id that
+reconciling needs; a task whose upload never finished can never publish.
 
 Refresh tokens rotate (spec 3.1): the old one dies when a new one is issued, so AccountTokens persists
 every refresh at once.
@@ -124,6 +127,7 @@ def classify(response: httpx.Response) -> PlatformError | None:
 
 # The upload host's own answers (spec 3.2, "PUT responses"): the client acts on these itself.
 UPLOAD_HANDLED = frozenset({201, 206, 403, 404, 416})
+UPLOAD_URL_HINT = "TikTok keys the upload by its upload_url, so a repeated chunk cannot post twice"
 
 
 def classify_upload(response: httpx.Response) -> PlatformError | None:
@@ -137,6 +141,12 @@ def classify_upload(response: httpx.Response) -> PlatformError | None:
         message += " (malformed Content-Range/Content-Length or a chunk that breaks the chunk rules)"
     retry_after = wait_hint(response) if kind is ErrorKind.RATE_LIMIT else None
     return PlatformError(PLATFORM, kind, message, status=status, retry_after_s=retry_after)
+
+
+def classify_final_upload(response: httpx.Response) -> PlatformError | None:
+    """The last chunk: a 5xx is an answer ("5xx: retry the chunk", spec 3.2) that the client re-sends
+    itself, so the transport hands it back instead of calling the outcome ambiguous."""
+    return None if response.status_code >= 500 else classify_upload(response)
 
 
 def classify_oauth(response: httpx.Response) -> PlatformError | None:
@@ -246,6 +256,7 @@ class TikTokClient(PlatformClientBase):
     """Publishes to one TikTok account through the Content Posting API; usable without Dagster."""
 
     platform = PLATFORM
+    rotating_refresh_tokens = True  # spec 3.1: "The previous refresh token stops working"
 
     def __init__(
         self, settings: PlatformSettings, store: CredentialStore | None = None, **kw: Unpack[ClientOptions]
@@ -259,6 +270,7 @@ class TikTokClient(PlatformClientBase):
         self.oauth_http = self.transport(classify_oauth, signed=False)
         self.http = self.transport(classify)
         self.upload_http = self.transport(classify_upload, signed=False)
+        self.final_upload_http = self.transport(classify_final_upload, signed=False)
 
     def _refresh(self, current: TokenSet) -> TokenSet:
         """POST /v2/oauth/token/ with grant_type=refresh_token (spec 3.1); the refresh token rotates."""
@@ -298,8 +310,8 @@ class TikTokClient(PlatformClientBase):
 
     @staticmethod
     def _caption(post: VideoPost) -> str:
-        """post_info.title is the caption; a post without description and hashtags falls back on its title."""
-        return post.caption() or post.title
+        """post_info.title is the caption, the only text field: it begins with the post's title."""
+        return post.caption_for(PLATFORM)
 
     def _wanted_privacy(self) -> str:
         return self.settings.options.get("privacy_level", "").strip().upper()
@@ -437,18 +449,7 @@ class TikTokClient(PlatformClientBase):
         mime = MIME_TYPES[post.video.suffix.lower()]
         while offset < post.size:
             start, end = plan.span(offset)
-            response = self.upload_http.request(
-                "PUT",
-                upload_url,
-                authenticated=False,
-                creates=end == post.size,
-                headers={
-                    "Content-Type": mime,
-                    "Content-Length": str(end - start),
-                    "Content-Range": f"bytes {start}-{end - 1}/{post.size}",
-                },
-                content=file_chunks(post.video, start, end - start),
-            )
+            response = self._put_chunk(post, upload_url, mime, start, end)
             status = response.status_code
             if status in (403, 404):
                 raise UploadUrlGoneError
@@ -469,6 +470,39 @@ class TikTokClient(PlatformClientBase):
             offset = post.size if status == 201 else (reported if reported is not None else end)
             if progress is not None:
                 progress(offset, post.size)
+
+    def _put_chunk(self, post: VideoPost, upload_url: str, mime: str, start: int, end: int) -> httpx.Response:
+        """PUT bytes start..end-1. The last chunk starts the posting: only a lost connection or a timeout
+        there leaves the outcome unknown (AmbiguousOutcomeError); a 5xx answer is re-sent with backoff,
+        since the upload_url keys the upload and a repeated last chunk is answered 416, never posted twice."""
+        last = end == post.size
+        http = self.final_upload_http if last else self.upload_http
+        attempt = 0
+        while True:
+            response = http.request(
+                "PUT",
+                upload_url,
+                authenticated=False,
+                creates=last,
+                headers={
+                    "Content-Type": mime,
+                    "Content-Length": str(end - start),
+                    "Content-Range": f"bytes {start}-{end - 1}/{post.size}",
+                },
+                content=file_chunks(post.video, start, end - start),
+            )
+            if response.status_code < 500:
+                return response
+            attempt += 1
+            failure = PlatformError(
+                PLATFORM,
+                ErrorKind.RETRYABLE,
+                f"upload of the last chunk answered HTTP {response.status_code}; {UPLOAD_URL_HINT}",
+                status=response.status_code,
+            )
+            delay = self.retry.delay(failure, attempt)
+            log.warning("%s; sending it again in %.1f s (attempt %d)", failure, delay, attempt)
+            self.sleep(delay)
 
     def _status(self, publish_id: str) -> PostStatus:
         response = self.http.request(

@@ -20,6 +20,16 @@ class VideoLimits:
     min_fps: float = 0.0
     max_fps: float = 60.0
     video_codecs: frozenset[str] = frozenset({"h264", "hevc"})
+    audio_required: bool = False
+
+
+# Sound: none of the six documents a video without an audio track as refused (sections 2.6, 3.4, 4.4, 5.2,
+# 6.5, 7.2 list the audio codec a track must use, not that one must exist; Instagram and X's "AAC" rules
+# are checked in their clients for the track that is there; a silent Reel publishes, [S] gitroomhq/postiz-app
+# PR #2033). So no platform gets `audio_required`, and a
+# silent video is a warning in the clients; `pellacia-dist upload` refuses one unless --allow-silent, as a
+# short without a voice is almost always the wrong file. A platform found to refuse silence gets
+# `audio_required=True` and `video_problems` refuses it there, --allow-silent or not.
 
 
 # Sources: docs/reference/platform_protocols.md sections 2.6, 3.4, 4.4, 5.2, 6.5, 7.2.
@@ -38,9 +48,17 @@ VIDEO_LIMITS: dict[str, VideoLimits] = {
 }  # fmt: skip
 
 
-def video_problems(platform: str, info: MediaInfo, size_bytes: int) -> list[str]:
-    """Every rule of `platform` that the probed video breaks (empty when it may be uploaded)."""
-    limits = VIDEO_LIMITS[platform]
+def silent_allowed(platform: str) -> bool:
+    """Whether `platform` publishes a video without an audio track."""
+    return not VIDEO_LIMITS[platform].audio_required
+
+
+def video_problems(
+    platform: str, info: MediaInfo, size_bytes: int, limits: VideoLimits | None = None
+) -> list[str]:
+    """Every rule of `platform` (or of `limits`, when given) that the probed video breaks (empty when it
+    may be uploaded)."""
+    limits = limits or VIDEO_LIMITS[platform]
     problems = []
     if size_bytes > limits.max_bytes:
         problems.append(f"{size_bytes / MB:.1f} MB is over the {limits.max_bytes / MB:.0f} MB limit")
@@ -55,6 +73,8 @@ def video_problems(platform: str, info: MediaInfo, size_bytes: int) -> list[str]
         problems.append(f"{info.width}x{info.height} is smaller than {limits.min_side} px on a side")
     if info.fps is not None and not limits.min_fps <= info.fps <= limits.max_fps:
         problems.append(f"{info.fps:g} fps is outside {limits.min_fps:g}-{limits.max_fps:g}")
+    if limits.audio_required and not info.has_audio:
+        problems.append(f"no audio track; {platform} takes only videos with sound")
     if info.video_codec not in limits.video_codecs:
         problems.append(
             f"video codec {info.video_codec} is not accepted ({', '.join(sorted(limits.video_codecs))})"

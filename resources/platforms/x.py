@@ -108,6 +108,7 @@ class XClient(PlatformClientBase):
     """One X account: publishes a video post exactly as the v2 API documents it."""
 
     platform = PLATFORM
+    rotating_refresh_tokens = True  # each refresh hands out a new refresh token; the old one dies
 
     def __init__(
         self, settings: PlatformSettings, store: CredentialStore | None = None, **kw: Unpack[ClientOptions]
@@ -129,8 +130,9 @@ class XClient(PlatformClientBase):
 
     @staticmethod
     def text_for(post: VideoPost) -> str:
-        """An X post has no title: its text is the caption, or the title when there is no caption."""
-        return post.caption() or post.title.strip()
+        """An X post has no title field: its text begins with the title, then the description (trimmed to
+        fit 280 weighted characters) and the hashtags (limits.post_caption)."""
+        return post.caption_for(PLATFORM)
 
     # --- PlatformClient -------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import socket
 import threading
 import time
@@ -152,3 +153,90 @@ def test_auth_without_the_secret_key_refuses_before_showing_a_consent_page(
     assert f"{SECRET_KEY_VARIABLE} is not set" in printed.err
     assert "http://" not in printed.out
     assert sandbox.requests == []
+
+
+def rows() -> dict[tuple[str, str], bytes]:
+    with transaction(open_database(Settings.from_env().database_url)) as session:
+        return {
+            (row.platform, row.account): row.ciphertext for row in session.scalars(select(PlatformCredential))
+        }
+
+
+def store_from_stdin(monkeypatch: pytest.MonkeyPatch, platform: str, access: str) -> int:
+    given = {"access_token": access, "refresh_token": f"{access}-refresh"}
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(given)))
+    return main(["auth", platform, "--token-stdin"])
+
+
+def test_auth_under_another_key_refuses_instead_of_leaving_the_table_under_two_keys(
+    key: Fernet, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert store_from_stdin(monkeypatch, "youtube", "youtube-access-0123456789") == 0
+    before = rows()
+    monkeypatch.setenv(SECRET_KEY_VARIABLE, Fernet.generate_key().decode())
+    capsys.readouterr()
+
+    assert store_from_stdin(monkeypatch, "x", "x-access-0123456789") == 2
+
+    printed = capsys.readouterr()
+    assert len(printed.err.strip().splitlines()) == 1
+    assert "youtube/default" in printed.err and "pellacia-dist auth rotate-key" in printed.err
+    assert "PELLACIA_OLD_SECRET_KEY" in printed.err
+    assert rows() == before
+
+
+@pytest.mark.parametrize("via", ["environment", "stdin"])
+@pytest.mark.usefixtures("key")
+def test_rotate_key_re_encrypts_every_row_then_auth_works_again(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], via: str
+) -> None:
+    old_value = os.environ[SECRET_KEY_VARIABLE]
+    assert store_from_stdin(monkeypatch, "youtube", "youtube-access-0123456789") == 0
+    assert store_from_stdin(monkeypatch, "tiktok", "tiktok-access-0123456789") == 0
+    new_key = Fernet.generate_key()
+    monkeypatch.setenv(SECRET_KEY_VARIABLE, new_key.decode())
+    if via == "environment":
+        monkeypatch.setenv("PELLACIA_OLD_SECRET_KEY", old_value)
+        monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    else:
+        monkeypatch.delenv("PELLACIA_OLD_SECRET_KEY", raising=False)
+        monkeypatch.setattr("sys.stdin", io.StringIO(old_value + "\n"))
+    capsys.readouterr()
+
+    assert main(["auth", "rotate-key"]) == 0
+
+    out = capsys.readouterr().out
+    assert "re-encrypted 2 stored credential(s) with the current key; 0 already used it" in out
+    assert old_value not in out and new_key.decode() not in out
+    stored = {name: json.loads(Fernet(new_key).decrypt(ciphertext)) for name, ciphertext in rows().items()}
+    assert stored[("youtube", "default")]["access_token"] == "youtube-access-0123456789"
+    assert stored[("tiktok", "default")]["access_token"] == "tiktok-access-0123456789"
+    assert store_from_stdin(monkeypatch, "x", "x-access-0123456789") == 0
+
+
+def test_rotate_key_without_the_old_key_is_a_one_line_error(
+    key: Fernet, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert store_from_stdin(monkeypatch, "youtube", "youtube-access-0123456789") == 0
+    before = rows()
+    monkeypatch.setenv(SECRET_KEY_VARIABLE, Fernet.generate_key().decode())
+    monkeypatch.delenv("PELLACIA_OLD_SECRET_KEY", raising=False)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    capsys.readouterr()
+
+    assert main(["auth", "rotate-key"]) == 2
+    assert "PELLACIA_OLD_SECRET_KEY" in capsys.readouterr().err
+
+    monkeypatch.setenv("PELLACIA_OLD_SECRET_KEY", Fernet.generate_key().decode())  # the wrong old key
+    assert main(["auth", "rotate-key"]) == 2
+    err = capsys.readouterr().err
+    assert "youtube/default" in err and "nothing was changed" in err and len(err.strip().splitlines()) == 1
+    assert rows() == before
+
+
+def test_auth_still_takes_a_platform_name() -> None:
+    from pellacia_assets.cli import build_parser
+
+    args = build_parser().parse_args(["auth", "youtube", "--port", "9000"])
+    assert (args.platform, args.port) == ("youtube", 9000)
+    assert build_parser().parse_args(["auth", "rotate-key"]).platform == "rotate-key"

@@ -160,6 +160,15 @@ def test_an_interrupted_rupload_keeps_what_arrived_and_resumes_at_bytes_transfer
     assert sandbox.upload_offsets == [0, 3000]
 
 
+def test_rupload_documents_no_get_so_a_get_is_refused(
+    sandbox: FacebookSandbox, http: httpx.Client, grant: TokenGrant
+) -> None:
+    """How far an upload got is the video's `status.uploading_phase.bytes_transferred`, never a GET."""
+    _video_id, url = start_reel(http, sandbox.page_id)
+    asked = httpx.get(url, headers={"Authorization": f"OAuth {grant.access_token}"})
+    assert asked.status_code == 405 and asked.json()["debug_info"]["type"] == "MethodNotAllowed"
+
+
 def test_finish_is_refused_before_the_upload_without_video_state_and_a_second_time(
     sandbox: FacebookSandbox, http: httpx.Client
 ) -> None:

@@ -185,8 +185,6 @@ def test_an_interrupted_upload_reports_its_offset_and_resumes_from_it(
         "message": "Request processing failed; resume from debug_info.offset",
         "offset": 300_000,
     }
-    held = httpx.get(container["uri"], headers={"Authorization": f"OAuth {token}"}).json()
-    assert held == {"offset": 300_000, "file_size": len(DATA)}
     different_size = upload(container["uri"], token, DATA + b"x", offset=300_000)
     assert different_size.status_code == 400
 
@@ -194,6 +192,33 @@ def test_an_interrupted_upload_reports_its_offset_and_resumes_from_it(
     upload_state = sandbox.container(container["id"]).upload
     assert upload_state.sha256 == hashlib.sha256(DATA).hexdigest()
     assert upload_state.offsets == [0, 300_000]
+
+
+def test_rupload_documents_no_get_so_a_get_is_refused(
+    graph: httpx.Client, sandbox: InstagramSandbox, token: str
+) -> None:
+    container = create(graph, sandbox)
+    sandbox.interrupt_next_upload(300_000)
+    upload(container["uri"], token, DATA)
+    asked = httpx.get(container["uri"], headers={"Authorization": f"OAuth {token}"})
+    assert asked.status_code == 405 and asked.headers["allow"] == "POST"
+    assert asked.json()["debug_info"]["type"] == "MethodNotAllowed"
+    assert "offset" not in asked.json()["debug_info"]
+    assert status(graph, container["id"]) == "IN_PROGRESS"  # the documented question: the container
+
+
+def test_a_complete_upload_sent_again_from_zero_is_taken_again_once(
+    graph: httpx.Client, sandbox: InstagramSandbox, token: str
+) -> None:
+    """After a lost answer the whole file may come again at offset 0: same bytes, one upload, one post."""
+    container = create(graph, sandbox)
+    assert upload(container["uri"], token, DATA).status_code == 200
+    assert upload(container["uri"], token, DATA).json() == {"success": True, "message": "Upload successful."}
+    upload_state = sandbox.container(container["id"]).upload
+    assert upload_state.offsets == [0, 0] and upload_state.received == len(DATA)
+    assert upload_state.sha256 == hashlib.sha256(DATA).hexdigest()
+    past_the_end = upload(container["uri"], token, DATA[:10], offset=len(DATA) + 1)
+    assert past_the_end.status_code == 400
 
 
 def test_a_dropped_upload_keeps_what_arrived_and_a_restart_from_zero_rehashes(

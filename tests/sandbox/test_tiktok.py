@@ -241,6 +241,51 @@ def test_a_video_is_processed_over_polls_and_published(tmp_path: Path, clip: Pat
         assert video["view_count"] == server.video_object(post["id"])["view_count"]
 
 
+@pytest.mark.parametrize("after_commit", [False, True], ids=["before-taking-it", "after-taking-it"])
+def test_a_503_on_the_last_chunk_and_its_repetition_never_post_twice(
+    tmp_path: Path, clip: Path, after_commit: bool
+) -> None:
+    """TikTok keys an upload by its upload_url: the last chunk sent again (after a 503, or after it was
+    taken) is answered 416 with the whole range once it is in, and there is one post."""
+    with running(TikTokSandbox(tmp_path / "sandbox", processing_polls=0)) as server:
+        assert isinstance(server, TikTokSandbox)
+        token = server.issue_tokens().access_token
+        size, data = clip.stat().st_size, clip.read_bytes()
+        body = init_body(size, size, 1, privacy_level="PUBLIC_TO_EVERYONE")
+        init = call(server, INIT, token, body).json()["data"]
+        server.fail_final_chunk(503, after_commit=after_commit)
+
+        failed = put(init["upload_url"], data, 0, size)
+        assert failed.status_code == 503 and failed.json()["error"]["code"] == "internal_error"
+        assert server.uploads_completed == (1 if after_commit else 0)
+        again = put(init["upload_url"], data, 0, size)
+        if after_commit:
+            assert again.status_code == 416 and again.headers["content-range"] == f"bytes 0-{size - 1}/{size}"
+        else:
+            assert again.status_code == 201
+        repeated = put(init["upload_url"], data, 0, size)
+        assert (
+            repeated.status_code == 416 and repeated.headers["content-range"] == f"bytes 0-{size - 1}/{size}"
+        )
+
+        for _poll in range(2):
+            status = call(server, STATUS, token, {"publish_id": init["publish_id"]}).json()["data"]
+        assert status["status"] == "PUBLISH_COMPLETE" and status["uploaded_bytes"] == size
+        assert len(server.posts) == 1 and server.uploads_completed == 1
+        assert server.posts[0]["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_an_injected_last_chunk_failure_leaves_earlier_chunks_alone(
+    sandbox: TikTokSandbox, grant: TokenGrant
+) -> None:
+    data = os.urandom(11 * MB)
+    init = call(sandbox, INIT, grant.access_token, init_body(len(data), 5 * MB, 2)).json()["data"]
+    sandbox.fail_final_chunk(502)
+    assert put(init["upload_url"], data[: 5 * MB], 0, len(data)).status_code == 206
+    assert put(init["upload_url"], data[5 * MB :], 5 * MB, len(data)).status_code == 502
+    assert put(init["upload_url"], data[5 * MB :], 5 * MB, len(data)).status_code == 201
+
+
 def test_processing_checks_the_creators_duration_limit(tmp_path: Path, clip: Path) -> None:
     with running(
         TikTokSandbox(tmp_path / "sandbox", processing_polls=0, max_video_post_duration_sec=2)

@@ -17,14 +17,16 @@ from resources.database.ledger import LedgerJournal, LedgerTarget, open_entry
 from resources.database.resource import DatabaseResource
 from resources.database.stories import save_source
 from resources.platforms.base import VideoPost, sha256_of
+from resources.platforms.clients import credential_store
 from resources.platforms.config import PlatformSettings
-from resources.platforms.credentials import TokenSet
+from resources.platforms.credentials import SECRET_KEY_VARIABLE, TokenSet
 from resources.platforms.errors import ErrorKind, PlatformError
 from resources.platforms.facebook import FacebookClient
 from resources.platforms.resource import FacebookResource
 from sandbox.common import Fault, TokenGrant
 from sandbox.facebook import FacebookSandbox
 from sandbox.graph import graph_error
+from tests.media import grow_mp4
 
 DESCRIPTION = "A lighthouse keeper hears a knock at midnight. #story"
 
@@ -286,6 +288,28 @@ def test_an_expired_page_token_is_renewed_through_the_exchange_and_stored(
     assert len(sandbox.posts) == 1
 
 
+def test_without_the_secret_key_the_exchanged_token_serves_the_process_with_one_warning(
+    sandbox: FacebookSandbox,
+    settings: PlatformSettings,
+    factory: sessionmaker[Session],
+    reel_video: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Meta's exchange rotates nothing (the long-lived token stays valid), so it is safe without a key."""
+    monkeypatch.delenv(SECRET_KEY_VARIABLE, raising=False)
+    store = credential_store(f"sqlite:///{tmp_path / 'app.db'}")
+    client = FacebookClient(settings, store, sleep=lambda _s: None, poll_interval_s=2.0)
+    sandbox.expire_tokens()
+    with caplog.at_level(logging.WARNING, logger="pellacia.platforms.credentials"):
+        publish_once(client, post_of(reel_video), journal_for(factory, reel_video))
+    client.close()
+
+    assert len(sandbox.posts) == 1 and sandbox.requests.count(("token", "GET")) >= 1
+    assert sum("this process only" in record.getMessage() for record in caplog.records) == 1
+
+
 class ExpiringJournal(LedgerJournal):
     """A real ledger entry that expires the sandbox's Page tokens once the upload URL is journalled."""
 
@@ -410,8 +434,7 @@ def bad_videos(videos: Path) -> dict[str, Path]:
     not_video = videos / "notes.mp4"
     not_video.write_text("these are words, not frames")
     too_big = make_video(videos / "huge.mp4")
-    with too_big.open("r+b") as handle:
-        handle.truncate(1_100_000_000)  # sparse: a Reel over 1000 MB without writing it
+    grow_mp4(too_big, 1_100_000_000)  # sparse: a Reel over 1000 MB without writing it
     long_video = videos / "long.mp4"
     subprocess.run(
         ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=black:s=64x64:r=1/60", "-t", "14500",

@@ -20,10 +20,12 @@ from resources.platforms.base import VideoPost, sha256_of
 from resources.platforms.config import PlatformSettings
 from resources.platforms.credentials import TokenSet
 from resources.platforms.errors import ErrorKind, PlatformError
+from resources.platforms.http import RetryPolicy
 from resources.platforms.instagram import InstagramClient
 from resources.platforms.resource import InstagramResource
 from sandbox.common import Fault, TokenGrant
 from sandbox.instagram import InstagramSandbox, metrics_for
+from tests.media import grow_mp4
 
 CAPTION = "A lighthouse keeper hears a knock at midnight. #story"
 
@@ -143,7 +145,7 @@ def test_publishes_a_reel_with_its_bytes_and_caption_and_records_every_id(
     [stored] = sandbox.posts
     assert stored["sha256"] == sha256_of(video)
     assert stored["size"] == video.stat().st_size
-    assert stored["caption"] == f"{CAPTION} #shorts"
+    assert stored["caption"] == f"The keeper\n\n{CAPTION} #shorts"  # a Reel has no title field
     assert (outcome.post.post_id, outcome.post.url) == (stored["id"], stored["permalink"])
     assert outcome.post.url.startswith("https://www.instagram.com/reel/")
     entry = journal_for(factory, video).snapshot()
@@ -167,21 +169,67 @@ def test_quota_used_up_stops_before_anything_is_created(
     assert [route for route, _ in sandbox.requests] == ["publishing_limit"]
 
 
-@pytest.mark.parametrize("drop", [False, True], ids=["500-mid-upload", "connection-dropped-mid-upload"])
-def test_a_broken_upload_resumes_from_the_offset_the_server_reports(
+@pytest.mark.parametrize(
+    ("drop", "resumed_at"),
+    [(False, 5_000_000), (True, 0)],
+    ids=["500-mid-upload", "connection-dropped-mid-upload"],
+)
+def test_a_broken_upload_is_posted_again_as_documented_never_asked_with_a_get(
     client: InstagramClient,
     sandbox: InstagramSandbox,
     factory: sessionmaker[Session],
     big_video: Path,
     drop: bool,
+    resumed_at: int,
 ) -> None:
+    """The container's status says it still takes the upload; the POST goes again with an `offset` header:
+    the one the failed answer named, or 0 after a connection lost without an answer."""
     sandbox.interrupt_next_upload(after_bytes=5_000_000, drop=drop)
     publish_once(client, reel(big_video), journal_for(factory, big_video))
 
     [stored] = sandbox.posts
     assert stored["sha256"] == sha256_of(big_video)
-    assert sandbox.container(stored["container_id"]).upload.offsets == [0, 5_000_000]
-    assert ("upload_status", "GET") in sandbox.requests
+    assert sandbox.container(stored["container_id"]).upload.offsets == [0, resumed_at]
+    routes = [route for route, _ in sandbox.requests]
+    assert routes[routes.index("upload") :][:3] == ["upload", "node", "upload"]  # status, then POST again
+    assert all(method == "POST" for route, method in sandbox.requests if route.startswith("upload"))
+
+
+def test_a_lost_answer_to_a_complete_upload_is_sent_again_and_posted_once(
+    client: InstagramClient, sandbox: InstagramSandbox, factory: sessionmaker[Session], video: Path
+) -> None:
+    sandbox.inject(Fault("upload", kind="drop_after_commit"))
+    publish_once(client, reel(video), journal_for(factory, video))
+
+    [stored] = sandbox.posts
+    assert stored["sha256"] == sha256_of(video)
+    assert sandbox.container(stored["container_id"]).upload.offsets == [0, 0]
+    assert ("upload_get", "GET") not in sandbox.requests
+
+
+def test_an_upload_resumed_by_a_later_run_asks_the_container_and_posts_from_zero(
+    settings: PlatformSettings,
+    sandbox: InstagramSandbox,
+    factory: sessionmaker[Session],
+    big_video: Path,
+    waits: list[float],
+) -> None:
+    sandbox.interrupt_next_upload(after_bytes=5_000_000)
+    first = InstagramClient(settings, None, sleep=waits.append, retry=RetryPolicy(max_attempts=1))
+    with pytest.raises(PlatformError):
+        publish_once(first, reel(big_video), journal_for(factory, big_video))
+    first.close()
+    assert sandbox.posts == []
+
+    second = InstagramClient(settings, None, sleep=waits.append)
+    publish_once(second, reel(big_video), journal_for(factory, big_video))
+    second.close()
+
+    [stored] = sandbox.posts
+    assert stored["sha256"] == sha256_of(big_video)
+    assert sandbox.container(stored["container_id"]).upload.offsets == [0, 0]
+    assert [route for route, _ in sandbox.requests].count("create_container") == 1
+    assert ("upload_get", "GET") not in sandbox.requests
 
 
 def test_a_5xx_before_any_byte_arrived_restarts_at_offset_zero_and_posts_once(
@@ -376,8 +424,7 @@ def _index_at_the_end(folder: Path) -> Path:
 
 def _too_big(folder: Path) -> Path:
     path = make_video(folder / "huge.mp4", extra=("-movflags", "+faststart"))
-    with path.open("r+b") as handle:
-        handle.truncate(301_000_000)  # sparse: over the 300 MB Reels limit without writing it
+    grow_mp4(path, 301_000_000)  # sparse: over the 300 MB Reels limit without writing it
     return path
 
 
@@ -412,19 +459,33 @@ def test_bad_files_are_refused_before_any_request(
 
 
 @pytest.mark.parametrize(
-    ("description", "reason"),
+    ("title", "description", "reason"),
     [
-        ("x" * 2201, "2201 characters long; the limit is 2200"),
-        (" ".join(f"#tag{n}" for n in range(31)), "31 hashtags; the limit is 30"),
-        (" ".join(f"@friend{n}" for n in range(21)), "21 @mentions; the limit is 20"),
+        ("x" * 2201, "", "2201 characters long; the limit is 2200"),
+        ("The keeper", " ".join(f"#tag{n}" for n in range(31)), "31 hashtags; the limit is 30"),
+        ("The keeper", " ".join(f"@friend{n}" for n in range(21)), "21 @mentions; the limit is 20"),
     ],
 )
 def test_captions_over_instagrams_limits_are_refused_before_any_request(
-    client: InstagramClient, sandbox: InstagramSandbox, video: Path, description: str, reason: str
+    client: InstagramClient, sandbox: InstagramSandbox, video: Path, title: str, description: str, reason: str
 ) -> None:
+    """Only what cannot be trimmed: a title alone over 2200 (the description would be cut first)."""
     with pytest.raises(PlatformError, match=reason):
-        client.check(VideoPost(video, "The keeper", description))
+        client.check(VideoPost(video, title, description))
     assert sandbox.requests == []
+
+
+def test_a_long_description_is_trimmed_so_title_and_hashtags_reach_the_reel(
+    client: InstagramClient, sandbox: InstagramSandbox, factory: sessionmaker[Session], video: Path
+) -> None:
+    post = VideoPost(video, "The keeper", "A long night at the lighthouse. " * 100, ("#story", "#sea"))
+    publish_once(client, post, journal_for(factory, video))
+
+    [stored] = sandbox.posts
+    caption = stored["caption"]
+    assert caption.startswith("The keeper\n\nA long night at the lighthouse. A long night")
+    assert caption.endswith("… #story #sea")
+    assert 2100 < len(caption) <= 2200  # Instagram counts characters; the room is used
 
 
 def test_reconcile_without_a_container_needs_no_request(

@@ -27,6 +27,7 @@ from resources.platforms.linkedin import DEFAULT_VERSION, LinkedInClient, classi
 from resources.platforms.resource import LinkedInResource
 from sandbox.common import Fault, TokenGrant, running
 from sandbox.linkedin import PART_SIZE, THROTTLE_BODY, LinkedInSandbox
+from tests.media import grow_mp4
 
 SMALL_PART = 64 * 1024
 POLL_S = 7.0
@@ -508,8 +509,7 @@ def _too_short(directory: Path) -> Path:
 def _too_big(directory: Path, video: Path) -> Path:
     path = directory / "huge.mp4"
     path.write_bytes(video.read_bytes())
-    with path.open("r+b") as handle:
-        handle.truncate(501_000_000)  # sparse: a real mp4 header, 501 MB long
+    grow_mp4(path, 501_000_000)  # sparse: a real mp4 header, 501 MB long
     return path
 
 

@@ -18,13 +18,15 @@ from resources.database.ledger import LedgerJournal, LedgerTarget, open_entry
 from resources.database.resource import DatabaseResource
 from resources.database.stories import save_source
 from resources.platforms.base import VideoPost, sha256_of
+from resources.platforms.clients import credential_store
 from resources.platforms.config import PlatformSettings
-from resources.platforms.credentials import SECRET_KEY_VARIABLE, TokenSet
+from resources.platforms.credentials import SECRET_KEY_VARIABLE, EnvironmentOnlyStore, TokenSet
 from resources.platforms.errors import ErrorKind, PlatformError
 from resources.platforms.resource import TikTokResource
 from resources.platforms.tiktok import DAILY_CAP_WAIT_S, MIN_CHUNK_BYTES, ChunkPlan, TikTokClient, classify
 from sandbox.common import Fault, running
 from sandbox.tiktok import TikTokSandbox, rate_limit_fault
+from tests.media import grow_mp4
 
 POLL_S = 5.0
 PRIVATE_ACCOUNT_OPTIONS = ("FOLLOWER_OF_CREATOR", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY")
@@ -104,8 +106,7 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     not_video.write_text("these are notes, not a video\n")
     huge = folder / "huge.mp4"
     huge.write_bytes(small.read_bytes())
-    with huge.open("r+b") as handle:
-        handle.truncate(4_100_000_000)  # sparse: over TikTok's 4 GB without writing 4 GB
+    grow_mp4(huge, 4_100_000_000)  # sparse: over TikTok's 4 GB without writing 4 GB
     wrong_type = folder / "small.avi"
     wrong_type.write_bytes(small.read_bytes())
     assert big.stat().st_size > 3 * MIN_CHUNK_BYTES
@@ -192,7 +193,7 @@ def assert_one_post_of(sandbox: TikTokSandbox, post: VideoPost, outcome: Publish
     stored = sandbox.posts[0]
     assert stored["sha256"] == sha256_of(post.video)
     assert stored["size"] == post.size
-    assert stored["caption"] == post.caption()
+    assert stored["caption"] == f"{post.title}\n\n{post.caption()}"  # no title field: the caption leads
     assert outcome.post.post_id == stored["id"]
     assert outcome.post.url == f"https://www.tiktok.com/@{sandbox.username}/video/{stored['id']}"
     return stored
@@ -352,15 +353,68 @@ def test_a_chunk_committed_before_the_connection_dropped_is_not_sent_twice(
     assert seen == [MIN_CHUNK_BYTES, post.size]
 
 
-def test_a_final_5xx_is_ambiguous_and_resumed_after_asking(
-    setup: Setup, videos: dict[str, Path], tmp_path: Path
+@pytest.mark.parametrize("after_commit", [False, True], ids=["503-before-taking-it", "503-after-taking-it"])
+@pytest.mark.parametrize("chunked", [False, True], ids=["only-chunk", "last-of-three"])
+def test_a_503_on_the_last_chunk_is_an_answer_the_chunk_is_sent_again_and_posted_once(
+    sandbox: TikTokSandbox, videos: dict[str, Path], tmp_path: Path, after_commit: bool, chunked: bool
 ) -> None:
-    setup.sandbox.inject(Fault("upload", status=500))
+    """A 5xx answer is not an unknown outcome: the chunk goes again (spec 3.2 "5xx: retry the chunk"),
+    and a last chunk TikTok already took is answered 416 with the whole range: one upload_url, one post."""
+    setup = connect(sandbox, chunk_size=MIN_CHUNK_BYTES)
+    post = post_of(videos["big" if chunked else "small"])
+    failures = 1 if after_commit else 2  # a taken chunk sent again is answered 416, not failed again
+    sandbox.fail_final_chunk(503, after_commit=after_commit, times=failures)
+    journal = ledger_for(tmp_path, post.video)
+
+    outcome = publish(setup, post, journal)
+
+    assert_one_post_of(sandbox, post, outcome)
+    assert not outcome.reconciled
+    chunks = 3 if chunked else 1
+    assert routes(sandbox, "upload") == chunks + failures  # the last chunk sent again after each 503
+    assert routes(sandbox, "init") == 1
+    assert sandbox.uploads_completed == 1
+    assert len(setup.waits) == failures + 1  # the backoffs and one processing poll
+    assert journal.snapshot().state == "published"
+
+
+def test_503s_on_the_last_chunk_beyond_the_retries_fail_retryably_and_the_next_run_finishes(
+    sandbox: TikTokSandbox, videos: dict[str, Path], tmp_path: Path
+) -> None:
+    setup = connect(sandbox)
     post = post_of(videos["small"])
+    sandbox.fail_final_chunk(503, times=5)
+    with pytest.raises(PlatformError, match="last chunk answered HTTP 503") as failed:
+        publish(setup, post, ledger_for(tmp_path, post.video))
+    assert failed.value.kind is ErrorKind.RETRYABLE
+    assert "unknown" not in str(failed.value)
+    assert sandbox.posts == []
+
     outcome = publish(setup, post, ledger_for(tmp_path, post.video))
-    assert_one_post_of(setup.sandbox, post, outcome)
-    assert routes(setup.sandbox, "init") == 1  # resumed with the same publish_id
-    assert setup.sandbox.uploads_completed == 1
+
+    assert_one_post_of(sandbox, post, outcome)
+    assert routes(sandbox, "init") == 1  # resumed with the same publish_id
+
+
+def test_a_connection_lost_after_the_last_chunk_is_reconciled_to_one_post(
+    sandbox: TikTokSandbox, videos: dict[str, Path], tmp_path: Path
+) -> None:
+    """Only a lost connection (or a timeout) after the last chunk is ambiguous: status/fetch is asked."""
+    setup = connect(sandbox, chunk_size=MIN_CHUNK_BYTES)
+    post = post_of(videos["big"])
+
+    def drop_the_last_chunk(sent: int, _total: int) -> None:
+        if sent == 2 * MIN_CHUNK_BYTES:
+            sandbox.inject(Fault("upload", kind="drop_after_commit"))
+
+    journal = ledger_for(tmp_path, post.video)
+    outcome = publish(setup, post, journal, progress=drop_the_last_chunk)
+
+    assert_one_post_of(sandbox, post, outcome)
+    assert outcome.reconciled
+    assert routes(sandbox, "upload") == 3  # never re-sent: status/fetch said it arrived
+    assert sandbox.uploads_completed == 1
+    assert journal.snapshot().state == "published"
 
 
 def test_connection_dropped_after_the_post_was_committed(
@@ -469,6 +523,57 @@ def test_a_refused_refresh_token_is_a_clear_auth_error_without_secrets(
         assert secret not in str(refused.value)
 
 
+@pytest.mark.parametrize(
+    "with_access_token", [True, False], ids=["expired-access-token", "refresh-token-only"]
+)
+def test_without_the_secret_key_a_refresh_is_refused_before_the_token_endpoint_so_nothing_is_burned(
+    sandbox: TikTokSandbox,
+    videos: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    with_access_token: bool,
+) -> None:
+    """TikTok rotates refresh tokens: a refresh whose new refresh token cannot be stored would lock the
+    account out for good, so without PELLACIA_SECRET_KEY the token endpoint is never called."""
+    monkeypatch.delenv(SECRET_KEY_VARIABLE, raising=False)
+    grant = sandbox.issue_tokens()
+    settings = replace(
+        settings_for(sandbox),
+        access_token=grant.access_token if with_access_token else None,
+        refresh_token=grant.refresh_token,
+    )
+    store = credential_store(f"sqlite:///{tmp_path}/app.db")
+    assert isinstance(store, EnvironmentOnlyStore)
+    client = TikTokClient(settings, store, sleep=lambda _s: None)
+    sandbox.expire_tokens()
+    post = post_of(videos["small"])
+    journal = ledger_for(tmp_path, post.video)
+
+    with pytest.raises(PlatformError, match=f"but {SECRET_KEY_VARIABLE} is not set") as refused:
+        publish_once(client, post, journal)
+
+    assert refused.value.kind is ErrorKind.AUTH and "\n" not in str(refused.value)
+    assert "pellacia-dist auth tiktok" in str(refused.value)
+    assert routes(sandbox, "token") == 0 and sandbox.tokens.refreshes == 0
+    assert routes(sandbox, "init") == 0 and sandbox.posts == []
+    assert journal.snapshot().state == "failed"
+    assert sandbox.tokens.refresh(grant.refresh_token) is not None  # still alive for `auth`
+
+
+def test_an_unexpired_token_publishes_without_the_secret_key(
+    sandbox: TikTokSandbox, videos: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(SECRET_KEY_VARIABLE, raising=False)
+    grant = sandbox.issue_tokens()
+    settings = replace(
+        settings_for(sandbox), access_token=grant.access_token, refresh_token=grant.refresh_token
+    )
+    client = TikTokClient(settings, credential_store(f"sqlite:///{tmp_path}/app.db"), sleep=lambda _s: None)
+    post = post_of(videos["small"])
+    assert_one_post_of(sandbox, post, publish_once(client, post, ledger_for(tmp_path, post.video)))
+    assert sandbox.tokens.refreshes == 0
+
+
 def test_only_a_refresh_token_in_the_environment_is_enough(
     sandbox: TikTokSandbox, videos: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -566,13 +671,26 @@ def test_bad_files_are_refused_before_any_request(
     assert journal.snapshot().state == "failed"
 
 
-def test_a_caption_over_2200_utf16_units_is_refused_before_any_request(
+def test_a_title_and_hashtags_over_2200_utf16_units_are_refused_before_any_request(
     setup: Setup, videos: dict[str, Path], tmp_path: Path
 ) -> None:
-    post = post_of(videos["small"], description="🎬" * 1095)  # 2190 UTF-16 units + the hashtags
+    post = replace(post_of(videos["small"]), title="🎬" * 1095)  # 2190 UTF-16 units + the hashtags
     with pytest.raises(PlatformError, match="UTF-16 code units long; the limit is 2200"):
         publish(setup, post, ledger_for(tmp_path, post.video))
     assert setup.sandbox.requests == []
+
+
+def test_a_long_description_is_trimmed_in_utf16_units_and_title_and_hashtags_survive(
+    setup: Setup, videos: dict[str, Path], tmp_path: Path
+) -> None:
+    post = post_of(videos["small"], description="A night 🎬 at the lighthouse. " * 200)
+    publish(setup, post, ledger_for(tmp_path, post.video))
+
+    [stored] = setup.sandbox.posts
+    caption = stored["post_info"]["title"]  # TikTok's caption field is post_info.title
+    assert caption.startswith("A story\n\nA night 🎬 at the lighthouse. A night")
+    assert caption.endswith("… #storytime #fyp")
+    assert 2150 < len(caption.encode("utf-16-le")) // 2 <= 2200
 
 
 def test_a_missing_privacy_choice_is_refused_before_any_request(

@@ -21,13 +21,16 @@ from resources.database.ledger import LedgerJournal, LedgerTarget, open_entry
 from resources.database.resource import DatabaseResource
 from resources.database.stories import save_source
 from resources.platforms.base import VideoPost, sha256_of
+from resources.platforms.clients import credential_store
 from resources.platforms.config import PlatformSettings
 from resources.platforms.credentials import SECRET_KEY_VARIABLE, DatabaseCredentialStore
 from resources.platforms.errors import ErrorKind, PlatformError
+from resources.platforms.limits import x_weighted_length
 from resources.platforms.resource import XResource
 from resources.platforms.x import DEFAULT_CHUNK_SIZE, XClient, classify, multipart_segment
 from sandbox.common import Fault, running
 from sandbox.x import XSandbox
+from tests.media import grow_mp4
 
 STORY = "story-x"
 CAPTION = "A lighthouse keeper finds a message in a bottle. #shorts #story"
@@ -127,7 +130,7 @@ def test_publishes_the_exact_bytes_and_text_and_records_every_id(
     [stored] = sandbox.posts
     assert stored["sha256"] == sha256_of(video)
     assert stored["size"] == video.stat().st_size
-    assert stored["text"] == CAPTION
+    assert stored["text"] == f"The bottle\n\n{CAPTION}"  # an X post has no title field: the text leads
     assert outcome.post.post_id == stored["id"]
     assert outcome.post.url == f"https://x.com/i/web/status/{stored['id']}"
     entry = journal.snapshot()
@@ -321,6 +324,40 @@ def test_an_expired_access_token_is_refreshed_and_the_rotated_tokens_are_stored(
     assert sandbox.tokens.refresh(old_refresh or "") is None
 
 
+def test_without_the_secret_key_a_refresh_is_refused_before_the_token_endpoint_so_nothing_is_burned(
+    sandbox: XSandbox,
+    tmp_path: Path,
+    factory: sessionmaker[Session],
+    video: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """X hands out a new refresh token on every refresh and the old one dies: without a key to store the
+    new one, the refresh is refused in one line and the token endpoint is never called."""
+    monkeypatch.delenv(SECRET_KEY_VARIABLE)
+    grant = sandbox.issue_tokens()
+    settings = PlatformSettings(
+        platform="x",
+        urls={"api": sandbox.base_url, "oauth": sandbox.base_url},
+        account="main",
+        access_token=grant.access_token,
+        refresh_token=grant.refresh_token,
+        client_id=sandbox.client_id,
+        client_secret=sandbox.client_secret,
+    )
+    client = XClient(settings, credential_store(f"sqlite:///{tmp_path / 'app.db'}"), sleep=lambda _s: None)
+    sandbox.expire_tokens()
+    journal = journal_for(factory, video)
+
+    with pytest.raises(PlatformError, match=f"but {SECRET_KEY_VARIABLE} is not set") as refused:
+        publish_once(client, post_of(video), journal)
+    client.close()
+
+    assert refused.value.kind is ErrorKind.AUTH and "pellacia-dist auth x" in str(refused.value)
+    assert routes(sandbox, "token") == 0 and sandbox.tokens.refreshes == 0
+    assert sandbox.posts == [] and journal.state == "failed"
+    assert sandbox.tokens.refresh(grant.refresh_token) is not None  # not burned
+
+
 def test_a_refused_refresh_token_is_an_auth_error_that_names_no_token(
     sandbox: XSandbox, make_client: ClientMaker, factory: sessionmaker[Session], video: Path
 ) -> None:
@@ -429,8 +466,7 @@ def test_bad_files_are_refused_before_any_request(
         make_video(path, 141, size="64x64", rate=1)
     elif name == "huge.mp4":
         shutil.copy(video, path)
-        with path.open("r+b") as handle:
-            handle.truncate(600 * 1000 * 1000)
+        grow_mp4(path, 600 * 1000 * 1000)
     elif name == "wide.mp4":
         make_video(path, 1, size="1280x240")
     journal = open_entry(factory, LedgerTarget(STORY, 1, "x", "main", "0" * 64))
@@ -442,15 +478,36 @@ def test_bad_files_are_refused_before_any_request(
     assert sandbox.requests == []
 
 
-def test_text_over_280_weighted_characters_is_refused_before_any_request(
+def test_a_title_over_280_weighted_characters_is_refused_before_any_request(
     sandbox: XSandbox, make_client: ClientMaker, factory: sessionmaker[Session], video: Path
 ) -> None:
-    text = "界" * 141
+    """The title is never cut, so a title alone too long for X is refused, not trimmed."""
     with pytest.raises(PlatformError, match="282 weighted characters long; the limit is 280"):
-        publish_once(make_client(), post_of(video, description=text), journal_for(factory, video))
+        publish_once(make_client(), post_of(video, "", title="界" * 141), journal_for(factory, video))
     assert sandbox.requests == []
-    publish_once(make_client(), post_of(video, description="界" * 140), journal_for(factory, video, part=2))
+    publish_once(make_client(), post_of(video, "", title="界" * 140), journal_for(factory, video, part=2))
     assert sandbox.posts[0]["text"] == "界" * 140
+
+
+@pytest.mark.parametrize(
+    ("word", "weight"), [("界界界", 6), ("words", 5), ("https://example.com/a-long/path", 23)]
+)
+def test_a_long_description_is_trimmed_to_280_weighted_and_title_and_hashtags_survive(
+    sandbox: XSandbox,
+    make_client: ClientMaker,
+    factory: sessionmaker[Session],
+    video: Path,
+    word: str,
+    weight: int,
+) -> None:
+    post = VideoPost(video, "The bottle 🍾", " ".join([word] * 200), ("#story", "#sea"))
+    publish_once(make_client(), post, journal_for(factory, video))
+
+    [stored] = sandbox.posts
+    text = stored["text"]
+    assert text.startswith(f"The bottle 🍾\n\n{word} {word}")
+    assert text.endswith(f"{word}… #story #sea")
+    assert 280 - weight - 2 <= x_weighted_length(text) <= 280  # measured as X measures
 
 
 def test_metrics_come_from_public_metrics_and_the_videos_view_count(

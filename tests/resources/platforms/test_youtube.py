@@ -21,8 +21,9 @@ from resources.database.ledger import LedgerJournal, LedgerTarget, open_entry
 from resources.database.resource import DatabaseResource
 from resources.database.stories import save_source
 from resources.platforms.base import VideoPost, sha256_of
+from resources.platforms.clients import credential_store
 from resources.platforms.config import PlatformSettings
-from resources.platforms.credentials import DatabaseCredentialStore, TokenSet
+from resources.platforms.credentials import DatabaseCredentialStore, EnvironmentOnlyStore, TokenSet
 from resources.platforms.errors import ErrorKind, PlatformError
 from resources.platforms.http import RetryPolicy
 from resources.platforms.resource import YouTubeResource
@@ -35,6 +36,7 @@ from resources.platforms.youtube import (
 )
 from sandbox.common import Fault, TokenGrant
 from sandbox.youtube import YouTubeSandbox
+from tests.media import grow_mp4
 
 STORY = "story-1"
 DECLARATIONS = {"privacy": "private", "made_for_kids": "false", "synthetic_media": "true"}
@@ -322,6 +324,38 @@ def test_an_expired_token_is_refreshed_at_the_token_endpoint_and_stored(
         assert secret not in caplog.text
 
 
+def test_without_the_secret_key_the_refreshed_token_is_kept_for_the_process_with_one_warning(
+    sandbox: YouTubeSandbox,
+    factory: sessionmaker[Session],
+    video: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Google does not rotate refresh tokens, so refreshing without a place to store the result is safe:
+    the post goes out, and the operator hears once that the token will not outlive the process."""
+    monkeypatch.delenv("PELLACIA_SECRET_KEY", raising=False)
+    grant = sandbox.issue_tokens()
+    store = credential_store(f"sqlite:///{tmp_path / 'app.db'}")
+    assert isinstance(store, EnvironmentOnlyStore)
+    client = YouTubeClient(settings_for(sandbox, grant), store, sleep=Waits(), poll_interval_s=POLL_S)
+    sandbox.expire_tokens()
+
+    with caplog.at_level(logging.WARNING, logger="pellacia.platforms.credentials"):
+        publish_once(client, post_of(video), journal_for(factory, video))
+        sandbox.expire_tokens()
+        client.tokens.refresh()
+
+    assert len(sandbox.posts) == 1 and sandbox.tokens.refreshes == 2
+    assert sandbox.tokens.valid(client.tokens.current.access_token)
+    assert client.tokens.current.refresh_token == grant.refresh_token
+    warnings = [
+        record.getMessage() for record in caplog.records if "this process only" in record.getMessage()
+    ]
+    assert len(warnings) == 1 and "PELLACIA_SECRET_KEY is not set" in warnings[0]
+    assert grant.refresh_token not in caplog.text and client.tokens.current.access_token not in caplog.text
+
+
 def test_a_revoked_refresh_token_is_a_clear_auth_error_without_secrets(
     sandbox: YouTubeSandbox, factory: sessionmaker[Session], video: Path
 ) -> None:
@@ -405,8 +439,7 @@ def _too_long(folder: Path) -> Path:
 def _too_big(folder: Path, source: Path) -> Path:
     path = folder / "huge.mp4"
     path.write_bytes(source.read_bytes())
-    with path.open("r+b") as handle:
-        handle.truncate(257 * 1024**3)  # sparse: a real video header, 257 GiB on paper
+    grow_mp4(path, 257 * 1024**3)  # sparse: a real video header, 257 GiB on paper
     return path
 
 
