@@ -7,9 +7,10 @@ from pathlib import Path
 import dagster as dg
 
 from pellacia_assets.definitions import defs
+from resources.platforms import PLATFORMS
 
 PRODUCTION = ["story", "script", "voiceover", "captions", "video"]
-POSTS = [f"{platform}_post" for platform in ("youtube", "tiktok", "instagram", "facebook", "x", "linkedin")]
+POSTS = [f"{platform}_post" for platform in PLATFORMS]
 
 
 def test_the_code_location_is_loadable(pellacia_home: Path) -> None:
@@ -35,5 +36,5 @@ def test_every_platform_resource_shares_the_one_database(pellacia_home: Path) ->
     resources = defs().resources
     assert resources is not None
     database = resources["database"]
-    for platform in ("youtube", "tiktok", "instagram", "facebook", "x", "linkedin"):
+    for platform in PLATFORMS:
         assert resources[platform].database == database

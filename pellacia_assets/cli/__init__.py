@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -60,18 +63,33 @@ def build_parser() -> argparse.ArgumentParser:
     upload.add_argument("--hashtags", help='space-separated, e.g. "#a #b"')
     upload.add_argument("--json", action="store_true", help="print the results as JSON")
     upload.add_argument("--allow-duplicate", action="store_true", help="post a video already posted")
+    upload.add_argument(
+        "--allow-silent",
+        action="store_true",
+        help="publish a video without an audio track where the platform allows it (a warning)",
+    )
     upload.set_defaults(handler=cmd_upload)
 
     analytics = commands.add_parser("analytics", help="post metrics")
     analytics_commands = analytics.add_subparsers(dest="analytics_command", required=True)
     fetch = analytics_commands.add_parser("fetch", help="current metrics of one post")
     fetch.add_argument("--platform", required=True)
-    fetch.add_argument("--post-id", required=True)
+    fetch.add_argument(
+        "--post-id", required=True, help="the post id; write --post-id=ID when it starts with -"
+    )
     fetch.add_argument("--json", action="store_true")
     fetch.set_defaults(handler=cmd_analytics_fetch)
 
-    auth = commands.add_parser("auth", help="authorise a platform account and store its tokens encrypted")
-    auth.add_argument("platform")
+    auth = commands.add_parser(
+        "auth",
+        help="authorise a platform account and store its tokens encrypted; `auth rotate-key` re-encrypts "
+        "every stored credential with the current PELLACIA_SECRET_KEY",
+    )
+    auth.add_argument(
+        "platform",
+        metavar="PLATFORM|rotate-key",
+        help="the platform to authorise, or rotate-key (the old key from PELLACIA_OLD_SECRET_KEY or stdin)",
+    )
     auth.add_argument(
         "--port", type=int, default=8765, help="redirect port: register http://127.0.0.1:PORT/callback"
     )
@@ -80,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--token-stdin",
         action="store_true",
         help='read {"access_token", "refresh_token", "expires_in"} from stdin',
+    )
+    auth.add_argument(
+        "--forget-unreadable",
+        action="store_true",
+        help="rotate-key: delete credentials that neither key decrypts (their accounts need auth again)",
     )
     auth.set_defaults(handler=cmd_auth)
 
@@ -116,15 +139,71 @@ def _operator_errors() -> tuple[type[Exception], ...]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. Whatever goes wrong the operator gets one line, never a traceback: the operator
+    errors above and the system's (a full disk, a file that cannot be read) exit 2, Ctrl-C exits 130 after
+    saying what was finished, and a reader that stops early (`story list | head`) ends the output quietly."""
     args = build_parser().parse_args(argv)
     settings = Settings.from_env()
     handled = _operator_errors()
     try:
         code: int = args.handler(settings, args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _output_closed()
+    except KeyboardInterrupt:
+        print("pellacia-dist: interrupted", file=sys.stderr)
+        return 130
     except handled as error:
-        print(f"pellacia-dist: {error}", file=sys.stderr)
-        return 2
+        return _fail(str(error))
+    except OSError as error:
+        return _fail(_system_reason(error))
+    except Exception as error:
+        database_reason = _database_reason(error)
+        if database_reason is None:
+            raise
+        return _fail(database_reason)
     return code
+
+
+def _fail(reason: str) -> int:
+    lines = [line.strip() for line in reason.splitlines() if line.strip()]
+    text = " ".join(line for line in lines if not line.startswith("(Background on this error"))
+    print(f"pellacia-dist: {text or 'failed'}", file=sys.stderr)
+    return 2
+
+
+def _system_reason(error: OSError) -> str:
+    """An OSError in words: what failed, on which file, and what to do for a full disk."""
+    what = error.strerror or str(error)
+    where = f": {error.filename}" if error.filename else ""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return f"cannot write{where}: {what} (free some space, or raise the file size limit)"
+    return f"{what}{where}"
+
+
+def _database_reason(error: Exception) -> str | None:
+    """A database that cannot be written or reached (SQLAlchemy's OperationalError, from our tables or the
+    Dagster instance's): one line; None for anything else."""
+    from sqlalchemy.exc import OperationalError
+
+    if not isinstance(error, OperationalError):
+        return None
+    detail = str(error.orig) if error.orig is not None else str(error)
+    hint = " (is the disk full?)" if "full" in detail or "I/O" in detail else ""
+    return f"the database failed: {detail}{hint}"
+
+
+def _output_closed() -> int:
+    """Whoever read our output stopped reading (`| head`): stop quietly, as a killed-by-SIGPIPE tool does.
+
+    Standard output is pointed at /dev/null so that Python's final flush cannot complain again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file descriptor behind sys.stdout
+        pass
+    return 128 + signal.SIGPIPE
 
 
 if __name__ == "__main__":

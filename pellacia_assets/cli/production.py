@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,12 +18,24 @@ from typing import Any
 from pellacia_assets.settings import Settings
 from pellacia_assets.stories.loading import read_story_file
 
+RUN_PID_TAG = "pellacia/pid"
+RUN_HOST_TAG = "pellacia/host"
+
 
 @dataclass(frozen=True)
 class JobOutcome:
     key: str
     ok: bool
     detail: str
+
+
+class JobsInterrupted(KeyboardInterrupt):
+    """Ctrl-C during `run_job`: the outcomes so far (the interrupted story last) and the keys not started."""
+
+    def __init__(self, outcomes: list[JobOutcome], not_started: Sequence[str]) -> None:
+        super().__init__("interrupted")
+        self.outcomes = outcomes
+        self.not_started = list(not_started)
 
 
 def prepare(settings: Settings) -> None:
@@ -60,19 +75,122 @@ def run_job(job_name: str, keys: Sequence[str], verb: str) -> list[JobOutcome]:
     from pellacia_assets.definitions import defs
 
     job = defs().resolve_job_def(job_name)
-    outcomes = []
+    outcomes: list[JobOutcome] = []
+    tags = {RUN_PID_TAG: str(os.getpid()), RUN_HOST_TAG: socket.gethostname()}
     with dg.DagsterInstance.get() as instance:
+        _require_stories(instance, keys)
         for index, key in enumerate(keys, start=1):
             print(f"\n=== [{index}/{len(keys)}] {verb} story '{key}' ===", flush=True)
             started = time.monotonic()
-            result = job.execute_in_process(
-                partition_key=key,
-                instance=instance,
-                raise_on_error=False,
-                run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-            )
+            try:
+                with _interrupts_logged_briefly():
+                    result = job.execute_in_process(
+                        partition_key=key,
+                        instance=instance,
+                        raise_on_error=False,
+                        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+                        tags=tags,
+                    )
+            except KeyboardInterrupt:
+                _fail_unfinished_runs(instance, "stopped by Ctrl-C", this_process=True)
+                result = None
+            if result is None or _interrupted(result):
+                outcomes.append(JobOutcome(key, False, "interrupted by Ctrl-C; run it again to finish"))
+                raise JobsInterrupted(outcomes, keys[index:])
             outcomes.append(_outcome(key, result, time.monotonic() - started))
     return outcomes
+
+
+@contextmanager
+def _interrupts_logged_briefly() -> Iterator[None]:
+    """Dagster logs a run stopped by Ctrl-C as a failure with the stack trace of wherever the signal
+    landed (50 lines of Dagster internals): on the console keep the lines before it. The console logger's
+    records are the only ones made while this is in place that carry the message; the run's event log
+    (the UI) was written before and keeps it whole."""
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        if isinstance(record.msg, str) and "DagsterExecutionInterruptedError" in record.msg:
+            record.msg = record.msg.split("\n\nStack Trace:")[0].rstrip()
+        return record
+
+    logging.setLogRecordFactory(factory)
+    try:
+        yield
+    finally:
+        logging.setLogRecordFactory(previous)
+
+
+def _interrupted(result: Any) -> bool:
+    """Dagster turns Ctrl-C inside a run into a failed step (DagsterExecutionInterruptedError) and a run
+    failure saying so, and returns: the caller must stop the loop itself."""
+    for event in result.all_events:
+        failure = event.step_failure_data if event.is_step_failure else None
+        if failure and failure.error and failure.error.cls_name == "DagsterExecutionInterruptedError":
+            return True
+        if event.event_type_value == "PIPELINE_FAILURE" and "interrupted" in (event.message or ""):
+            return True
+    return False
+
+
+def _require_stories(instance: Any, keys: Sequence[str]) -> None:
+    from pellacia_assets.stories.loading import StoryError
+
+    known = set(instance.get_dynamic_partitions("story"))
+    missing = [key for key in keys if key not in known]
+    if missing:
+        raise StoryError(
+            f"no story {', '.join(repr(key) for key in missing)}; add it with `pellacia-dist story add FILE` "
+            "(`pellacia-dist story list` shows the stories)"
+        )
+
+
+def recover_after_crash(settings: Settings) -> list[str]:
+    """What a killed `produce` (kill -9, power loss) left behind, cleaned up when the next one starts:
+    staging folders of processes that are gone are removed from the media store, and runs this machine
+    ran in-process whose process is gone are marked failed in the instance (run monitoring in the Dagster
+    daemon only watches runs it launched itself). Returns one line per thing done."""
+    import dagster as dg
+
+    from resources.media_store.store import MediaStore
+
+    done = [f"removed {path}" for path in MediaStore(settings.media_dir).sweep_staging()]
+    with dg.DagsterInstance.get() as instance:
+        done += _fail_unfinished_runs(instance, "its process ended before the run finished (killed?)")
+    return done
+
+
+def _fail_unfinished_runs(instance: Any, reason: str, this_process: bool = False) -> list[str]:
+    """Mark failed the unfinished runs this machine ran in-process: those of processes no longer running,
+    or (`this_process`) those of this very process, after Ctrl-C."""
+    import dagster as dg
+
+    unfinished = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
+    mine = dg.RunsFilter(statuses=unfinished, tags={RUN_HOST_TAG: socket.gethostname()})
+    done = []
+    for run in instance.get_runs(filters=mine):
+        pid = int(run.tags.get(RUN_PID_TAG, "0") or 0)
+        if (pid == os.getpid()) == this_process and (this_process or not _alive(pid)):
+            instance.report_run_failed(run, f"pellacia-dist (pid {pid}): {reason}")
+            done.append(f"marked run {run.run_id} of story '{run.tags.get('dagster/partition', '?')}' failed")
+    return done
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        status = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return status.rpartition(")")[2].split()[:1] != ["Z"]
 
 
 def _outcome(key: str, result: Any, elapsed: float) -> JobOutcome:
@@ -88,7 +206,10 @@ def _outcome(key: str, result: Any, elapsed: float) -> JobOutcome:
     return JobOutcome(key, False, "the run failed; see the Dagster UI for its logs")
 
 
-def produce(keys: Sequence[str]) -> list[JobOutcome]:
+def produce(keys: Sequence[str], settings: Settings | None = None) -> list[JobOutcome]:
+    """Run the production job for each story, after cleaning up what a killed run left behind."""
+    for line in recover_after_crash(settings or Settings.from_env()):
+        print(f"recovered: {line}", flush=True)
     return run_job("production", keys, "producing")
 
 
@@ -110,12 +231,24 @@ def report(settings: Settings, outcomes: list[JobOutcome]) -> int:
     return 0 if all(outcome.ok for outcome in outcomes) else 1
 
 
+def report_interrupted(settings: Settings, stop: JobsInterrupted) -> int:
+    """After Ctrl-C: what was finished, what was cut short, what never started; exit status 130."""
+    print("\ninterrupted (Ctrl-C); what was finished:", flush=True)
+    report(settings, stop.outcomes)
+    for key in stop.not_started:
+        print(f"NOT STARTED {key}")
+    return 130
+
+
 def cmd_story_add(settings: Settings, args: argparse.Namespace) -> int:
     prepare(settings)
     key = add_story(settings, Path(args.file), args.key)
     print(f"added story '{key}'")
     if args.produce:
-        return report(settings, produce([key]))
+        try:
+            return report(settings, produce([key], settings))
+        except JobsInterrupted as stop:
+            return report_interrupted(settings, stop)
     print(f"produce it with: pellacia-dist produce {key}")
     return 0
 
@@ -133,7 +266,10 @@ def cmd_story_list(settings: Settings, _args: argparse.Namespace) -> int:
 
 def cmd_produce(settings: Settings, args: argparse.Namespace) -> int:
     prepare(settings)
-    return report(settings, produce(args.keys))
+    try:
+        return report(settings, produce(args.keys, settings))
+    except JobsInterrupted as stop:
+        return report_interrupted(settings, stop)
 
 
 def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:

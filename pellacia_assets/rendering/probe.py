@@ -32,6 +32,7 @@ class MediaInfo:
     has_audio: bool
     faststart: bool
     size_bytes: int
+    container: str = ""  # ffprobe's format name, e.g. "mov,mp4,m4a,3gp,3g2,mj2" or "png_pipe"
 
     @property
     def has_video(self) -> bool:
@@ -64,6 +65,7 @@ def probe(path: Path) -> MediaInfo:
         has_audio=audio is not None,
         faststart=is_faststart(path),
         size_bytes=size,
+        container=str(data.get("format", {}).get("format_name", "")),
     )
 
 

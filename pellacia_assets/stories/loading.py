@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,15 @@ from pellacia_assets.stories.model import PRIORITIES
 MAX_FILE_BYTES = 1_000_000
 _SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".json": "json"}
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
+# Terminal escape sequences (ECMA-48): CSI (colours, cursor moves), OSC (window titles, links; ended by BEL
+# or ST), other two-byte escapes; in their 7-bit and 8-bit (C1) forms.
+_ANSI_ESCAPE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
+    r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[P^_X][^\x1b\x9c]*(?:\x1b\\|\x9c)?"
+    r"|\x1b[ -/]*[0-~]"
+)
+_KEPT_CONTROLS = "\n\r\t"
 
 
 class StoryError(ValueError):
@@ -45,8 +55,17 @@ def slugify(text: str, max_length: int = 60) -> str:
     return slug[:max_length].rstrip("-") or "story"
 
 
+def strip_controls(text: str) -> str:
+    """`text` without terminal escape sequences (colours, cursor moves, titles) and control characters
+    (C0, DEL, C1) other than newlines and tabs: what a story or a title may never carry to a voice, a
+    caption or an operator's terminal."""
+    text = _ANSI_ESCAPE.sub("", text)
+    return "".join(ch for ch in text if ch in _KEPT_CONTROLS or unicodedata.category(ch) != "Cc")
+
+
 def decode_text(data: bytes, origin: str) -> str:
-    """UTF-8 text or a clear refusal: empty, binary and other encodings are named as such."""
+    """UTF-8 text or a clear refusal: empty, binary and other encodings are named as such; terminal
+    escapes and control characters are stripped (`strip_controls`)."""
     if not data.strip():
         raise StoryError(f"{origin}: the story is empty")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -60,33 +79,67 @@ def decode_text(data: bytes, origin: str) -> str:
             f"{origin}: the story is not UTF-8 text (byte 0x{data[error.start]:02x} at offset "
             f"{error.start}); save it as UTF-8 and try again"
         ) from error
-    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t")
+    text = _ANSI_ESCAPE.sub("", text)
+    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in _KEPT_CONTROLS)
     if controls > max(8, len(text) // 100):
         raise StoryError(f"{origin}: the file is full of control characters; it looks binary, not a story")
+    text = strip_controls(text)
     if not text.strip():
         raise StoryError(f"{origin}: the story is empty")
     return text
 
 
 def read_story_file(path: Path, key: str | None = None) -> SourceRecord:
-    """The source record in `path`; the key defaults to `file-<name>`."""
-    origin = str(path)
-    if not path.is_file():
+    """The source record in `path`; the key defaults to `file-<name>`.
+
+    `path` may also be a stream such as `/dev/stdin` or a named pipe (`-` is standard input): read up to
+    the size limit, a JSON story when it begins with `{`, text or Markdown otherwise."""
+    origin = "standard input" if str(path) == "-" else str(path)
+    stream = str(path) == "-" or (path.exists() and not path.is_file() and not path.is_dir())
+    if path.is_dir() and str(path) != "-":
+        raise StoryError(f"{origin}: is a directory, not a story file")
+    if not stream and not path.exists():
         raise StoryError(f"{origin}: no such file")
     kind = _SUFFIXES.get(path.suffix.lower())
-    if kind is None:
+    if kind is None and not (stream or str(path).startswith(("/dev/", "/proc/"))):
         raise StoryError(f"{origin}: unsupported story file type; use .txt, .md or .json")
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise StoryError(f"{origin}: {size:,} bytes is far too long for a short (limit {MAX_FILE_BYTES:,})")
-    text = decode_text(path.read_bytes(), origin)
-    story_key = key or f"file-{slugify(path.stem)}"
+    data = _read_stream(path, origin) if stream else _read_file(path, origin)
+    text = decode_text(data, origin)
+    if kind is None:
+        kind = "json" if text.lstrip().startswith("{") else "text"
+    name = "stdin" if str(path) == "-" else path.stem
+    story_key = key or f"file-{slugify(name)}"
     if kind == "json":
         return _from_json(text, origin, story_key)
     title, body = split_title(text)
-    return SourceRecord(
-        key=story_key, source_kind="file", source_ref=origin, title=title or path.stem, body=body
-    )
+    return SourceRecord(key=story_key, source_kind="file", source_ref=origin, title=title or name, body=body)
+
+
+def _read_file(path: Path, origin: str) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise StoryError(
+                f"{origin}: {size:,} bytes is far too long for a short (limit {MAX_FILE_BYTES:,})"
+            )
+        return path.read_bytes()
+    except OSError as error:
+        raise StoryError(f"{origin}: cannot be read ({error.strerror or error})") from error
+
+
+def _read_stream(path: Path, origin: str) -> bytes:
+    """A pipe, terminal or standard input: read no more than the limit (plus one byte, to know)."""
+    try:
+        if str(path) == "-":
+            data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        else:
+            with path.open("rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise StoryError(f"{origin}: cannot be read ({error.strerror or error})") from error
+    if len(data) > MAX_FILE_BYTES:
+        raise StoryError(f"{origin}: more than {MAX_FILE_BYTES:,} bytes is far too long for a short")
+    return data
 
 
 def split_title(text: str) -> tuple[str, str]:
@@ -108,6 +161,8 @@ def _from_json(text: str, origin: str, key: str) -> SourceRecord:
         raise StoryError(
             f"{origin}: malformed JSON at line {error.lineno}, column {error.colno}: {error.msg}"
         ) from error
+    except RecursionError as error:
+        raise StoryError(f"{origin}: the JSON is nested too deeply to be a story") from error
     if not isinstance(data, dict):
         raise StoryError(f"{origin}: a JSON story must be an object with 'title' and 'body'")
     body = data.get("body")
@@ -131,8 +186,8 @@ def _from_json(text: str, origin: str, key: str) -> SourceRecord:
         key=data.get("key") or key,
         source_kind=str(data.get("source_kind", "file")),
         source_ref=origin,
-        title=title.strip(),
-        body=body,
+        title=strip_controls(title).strip(),
+        body=strip_controls(body),
         url=url,
         language=language,
         priority=priority,

@@ -2,10 +2,18 @@
 
 An asset writes into a staging folder and the folder replaces the asset's previous output only when the
 asset succeeded, so a crash or a refused input never leaves a half-written artefact behind.
+
+A process killed outright (kill -9, power loss) cannot remove its staging folder, so each one is named
+after the process writing it (`.staging-<asset>-<pid>-<random>`): a new stage of the same story and asset
+removes the leftovers of processes that are gone, and `sweep_staging` does so for the whole store (the
+CLI runs it whenever `produce` starts). A folder of a process still running is never touched, so two
+runs at once keep their own work. The media store is local to one machine: pids are this machine's.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -13,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 _STAGING_PREFIX = ".staging-"
+_OWNER = re.compile(r"-(?P<pid>\d+)-[0-9a-f]{8}$")
 
 
 class MediaStore:
@@ -43,8 +52,9 @@ class MediaStore:
         existed = story_dir.exists()
         story_dir.mkdir(parents=True, exist_ok=True)
         for stale in story_dir.glob(f"{_STAGING_PREFIX}{asset}-*"):
-            shutil.rmtree(stale, ignore_errors=True)
-        staging = story_dir / f"{_STAGING_PREFIX}{asset}-{uuid.uuid4().hex[:8]}"
+            if _abandoned(stale):
+                shutil.rmtree(stale, ignore_errors=True)
+        staging = story_dir / f"{_STAGING_PREFIX}{asset}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         staging.mkdir()
         try:
             yield staging
@@ -54,8 +64,48 @@ class MediaStore:
                 story_dir.rmdir()
             raise
         final = story_dir / asset
-        retired = story_dir / f"{_STAGING_PREFIX}{asset}-retired-{uuid.uuid4().hex[:8]}"
+        retired = story_dir / f"{_STAGING_PREFIX}{asset}-retired-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         if final.exists():
             final.rename(retired)
         staging.rename(final)
         shutil.rmtree(retired, ignore_errors=True)
+
+    def sweep_staging(self) -> list[Path]:
+        """Remove the staging folders that processes no longer running left anywhere in the store (a run
+        killed with kill -9); the removed folders come back."""
+        removed: list[Path] = []
+        if not self.root.is_dir():
+            return removed
+        for stale in sorted(self.root.glob(f"*/{_STAGING_PREFIX}*")):
+            if stale.is_dir() and _abandoned(stale):
+                shutil.rmtree(stale, ignore_errors=True)
+                removed.append(stale)
+        return removed
+
+
+def _abandoned(staging: Path) -> bool:
+    """True unless the folder's name says it belongs to a process that is still running.
+
+    Folders from before names carried a pid count as abandoned, as every stale folder did then."""
+    owner = _OWNER.search(staging.name)
+    if owner is None:
+        return True
+    pid = int(owner.group("pid"))
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, someone else's
+    return _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    """A killed child its parent has not reaped yet is gone for our purposes."""
+    try:
+        status = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return status.rpartition(")")[2].split()[:1] == ["Z"]

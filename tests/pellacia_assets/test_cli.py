@@ -14,6 +14,7 @@ from pellacia_assets.cli import main
 from pellacia_assets.settings import Settings
 from resources.database.engine import open_database, transaction
 from resources.database.stories import list_stories
+from resources.platforms import PLATFORMS
 
 PELLACIA_DIST = Path(sys.executable).parent / "pellacia-dist"
 
@@ -76,6 +77,6 @@ def test_demo_produces_every_sample_and_publishes_to_the_sandbox(pellacia_home: 
         assert str(video) in completed.stdout
     assert "pellacia-dist dev" in completed.stdout
     assert "LOCAL PLATFORM SANDBOX" in completed.stdout
-    for platform in ("youtube", "tiktok", "instagram", "facebook", "x", "linkedin"):
+    for platform in PLATFORMS:
         assert completed.stdout.count(f"      {platform:9} part") == len(videos)
     assert "FAILED" not in completed.stdout

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import io
+import os
+import sys
+import threading
 from pathlib import Path
 
 import pytest
 
 from pellacia_assets.cli import SAMPLES_DIR
-from pellacia_assets.stories.loading import MAX_FILE_BYTES, StoryError, read_story_file, split_title
+from pellacia_assets.stories.loading import (
+    MAX_FILE_BYTES,
+    StoryError,
+    read_story_file,
+    split_title,
+    strip_controls,
+)
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -67,3 +77,66 @@ def test_missing_file(tmp_path: Path) -> None:
 
 def test_first_sentence_is_not_mistaken_for_a_title() -> None:
     assert split_title("It was late. We left.\nThen rain.") == ("", "It was late. We left.\nThen rain.")
+
+
+def test_json_nested_too_deeply_is_a_story_error_not_a_crash(tmp_path: Path) -> None:
+    deep = b'{"title": "x", "body": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    with pytest.raises(StoryError, match=r"deep\.json: the JSON is nested too deeply to be a story"):
+        read_story_file(write(tmp_path, "deep.json", deep))
+
+
+def test_a_directory_is_named_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "folder.md").mkdir()
+    with pytest.raises(StoryError, match=r"folder\.md: is a directory, not a story file"):
+        read_story_file(tmp_path / "folder.md")
+
+
+def test_a_named_pipe_is_read_as_a_stream(tmp_path: Path) -> None:
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+
+    def feed() -> None:
+        with pipe.open("wb") as writer:
+            writer.write(b'{"title": "Piped", "body": "The bus came at nine."}')
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    record = read_story_file(pipe)
+    writer.join()
+    assert (record.key, record.title, record.body) == ("file-pipe", "Piped", "The bus came at nine.")
+
+
+def test_standard_input_is_a_story_and_stops_at_the_size_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"# Title\n\nBody.\n")))
+    record = read_story_file(Path("-"))
+    assert (record.key, record.title, record.body, record.source_ref) == (
+        "file-stdin",
+        "Title",
+        "Body.",
+        "standard input",
+    )
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"word " * MAX_FILE_BYTES)))
+    with pytest.raises(StoryError, match="standard input: more than 1,000,000 bytes"):
+        read_story_file(Path("-"))
+
+
+def test_terminal_escapes_and_control_bytes_are_stripped(tmp_path: Path) -> None:
+    text = (
+        "# \x1b[1;31mBreaking\x1b[0m news\x07\n\n"
+        "The \x1b]0;title\x07bus\x1b[2J came\x7f at\x9b31m nine.\x1b(B\n"
+    )
+    record = read_story_file(write(tmp_path, "ansi.md", text.encode()))
+    assert (record.title, record.body) == ("Breaking news", "The bus came at nine.")
+    escaped = b'{"title": "\\u001b[31mRed\\u001b[0m", "body": "Calm\\u0000 words\\u001b[K."}'
+    record = read_story_file(write(tmp_path, "ansi.json", escaped))
+    assert (record.title, record.body) == ("Red", "Calm words.")
+
+
+def test_a_colourful_story_is_not_mistaken_for_a_binary_file(tmp_path: Path) -> None:
+    text = "# Colours\n\n" + "Some \x1b[32mgreen\x1b[0m words. " * 40
+    record = read_story_file(write(tmp_path, "colours.txt", text.encode()))
+    assert "\x1b" not in record.body and record.body.count("green") == 40
+
+
+def test_strip_controls_keeps_text_lines_and_tabs() -> None:
+    assert strip_controls("a\tb\nc\r\n\x1b[31md\x1b[0m\x00\x85") == "a\tb\nc\r\nd"
