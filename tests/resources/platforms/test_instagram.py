@@ -6,6 +6,7 @@ import logging
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,7 +22,7 @@ from resources.platforms.config import PlatformSettings
 from resources.platforms.credentials import TokenSet
 from resources.platforms.errors import ErrorKind, PlatformError
 from resources.platforms.http import RetryPolicy
-from resources.platforms.instagram import InstagramClient
+from resources.platforms.instagram import Container, InstagramClient
 from resources.platforms.resource import InstagramResource
 from sandbox.common import Fault, TokenGrant
 from sandbox.instagram import InstagramSandbox, metrics_for
@@ -526,3 +527,50 @@ def test_the_resource_builds_a_client_from_its_settings(settings: PlatformSettin
     client = resource.get_client()
     assert isinstance(client, InstagramClient)
     assert client.user_id == settings.account_id
+
+
+class MemoryJournal:
+    def __init__(self) -> None:
+        self.ids: dict[str, str] = {}
+        self.states: list[str] = []
+
+    def get(self, name: str) -> str | None:
+        return self.ids.get(name)
+
+    def put(self, name: str, value: str) -> None:
+        self.ids[name] = value
+
+    def set_state(self, state: str) -> None:
+        self.states.append(state)
+
+
+def test_a_container_published_by_another_process_while_we_wait_is_our_post(
+    sandbox: InstagramSandbox, settings: PlatformSettings, video: Path
+) -> None:
+    """Issue 12: a container another process published while we polled is our post; nothing is re-sent."""
+    sandbox.processing_polls = 2
+    journal = MemoryJournal()
+    other = InstagramClient(settings, sleep=lambda _s: None)
+    by_other: list[Any] = []
+
+    def meanwhile(_seconds: float) -> None:
+        """Between our polls the other process sees the container FINISHED and publishes it."""
+        if by_other:
+            return
+        container = Container(str(journal.get("container_id")), str(journal.get("upload_uri")))
+        for _poll in range(10):
+            if (other._status(container.id) or {}).get("status_code") == "FINISHED":
+                break
+        by_other.append(other._publish_container(container, MemoryJournal()))
+
+    client = InstagramClient(settings, sleep=meanwhile, max_polls=5)
+    post = VideoPost(video, "The keeper", "A knock at midnight.", ("#story",))
+    found = client.publish(post, journal)
+
+    [published] = by_other
+    assert found.post_id == published.post_id
+    assert journal.get("media_id") == published.post_id
+    assert len(sandbox.posts) == 1
+    assert sandbox.requests.count(("publish", "POST")) == 1
+    client.close()
+    other.close()
