@@ -8,7 +8,7 @@ STAMPS := .stamps
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SYSTEM_PACKAGES := ffmpeg espeak-ng fonts-dejavu-core fontconfig chromium postgresql curl
 
-.PHONY: demo test lint typecheck pytest bench dev clean
+.PHONY: demo test lint typecheck pytest bench serve dev clean
 
 $(STAMPS)/system:
 	$(SUDO) apt-get update
@@ -31,8 +31,8 @@ $(STAMPS)/test-extras: $(STAMPS)/venv
 demo: $(STAMPS)/venv
 	$(BIN)/pellacia-dist demo
 
-dev: $(STAMPS)/venv
-	$(BIN)/pellacia-dist dev
+serve dev: $(STAMPS)/venv
+	$(BIN)/pellacia-dist serve
 
 lint: $(STAMPS)/venv
 	$(BIN)/ruff check .

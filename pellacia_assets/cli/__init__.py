@@ -13,12 +13,12 @@ from pellacia_assets.cli.demo import SAMPLES_DIR, cmd_demo
 from pellacia_assets.cli.platforms import cmd_analytics_fetch, cmd_auth, cmd_sandbox, cmd_upload
 from pellacia_assets.cli.production import (
     add_story,
-    cmd_dev,
     cmd_produce,
     cmd_publish,
     cmd_story_add,
     cmd_story_list,
 )
+from pellacia_assets.cli.serve import ServeError, cmd_serve
 from pellacia_assets.settings import Settings
 from pellacia_assets.stories.loading import StoryError
 
@@ -109,10 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser("sandbox", help="serve the six platform sandboxes locally until Ctrl-C")
     sandbox.set_defaults(handler=cmd_sandbox)
 
-    dev = commands.add_parser("dev", help="start the Dagster UI and daemon on this instance")
-    dev.add_argument("--host", default="127.0.0.1")
-    dev.add_argument("--port", type=int, default=3000)
-    dev.set_defaults(handler=cmd_dev)
+    serve = commands.add_parser(
+        "serve",
+        aliases=["dev"],
+        help="run the Dagster webserver and daemon for $PELLACIA_HOME until Ctrl-C or SIGTERM",
+    )
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.set_defaults(handler=cmd_serve)
     return parser
 
 
@@ -128,6 +132,7 @@ def _operator_errors() -> tuple[type[Exception], ...]:
 
     return (
         StoryError,
+        ServeError,
         MediaError,
         UnknownPlatformError,
         CredentialKeyError,

@@ -81,5 +81,5 @@ def _summary(settings: Settings, produced: list[JobOutcome], published: list[Job
                     print(f"      {platform:9} part {entry.part}: {entry.state:9} {where}")
     print(
         "\nOpen the Dagster UI on these results:\n"
-        f"  PELLACIA_HOME={settings.home} .venv/bin/pellacia-dist dev   # then http://127.0.0.1:3000/assets"
+        f"  PELLACIA_HOME={settings.home} .venv/bin/pellacia-dist serve   # then http://127.0.0.1:3000/assets"
     )

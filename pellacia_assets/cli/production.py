@@ -6,8 +6,6 @@ import argparse
 import logging
 import os
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -278,15 +276,3 @@ def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
     for outcome in outcomes:
         print(f"{'OK' if outcome.ok else 'FAILED'} {outcome.key}: {outcome.detail}")
     return 0 if all(outcome.ok for outcome in outcomes) else 1
-
-
-def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
-    """The Dagster UI and daemon on this factory's instance (Ctrl-C stops both)."""
-    from pellacia_assets.instance import WORKSPACE_FILE
-
-    prepare(settings)
-    command = ["dagster", "dev", "-w", str(WORKSPACE_FILE), "-h", args.host, "-p", str(args.port)]
-    print(f"DAGSTER_HOME={os.environ['DAGSTER_HOME']}; UI on http://{args.host}:{args.port}", flush=True)
-    bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
-    return subprocess.call(command, cwd=WORKSPACE_FILE.parent, env=env)

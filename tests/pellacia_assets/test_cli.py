@@ -75,7 +75,7 @@ def test_demo_produces_every_sample_and_publishes_to_the_sandbox(pellacia_home: 
     assert len(videos) >= 4  # three samples, the long one in parts
     for video in videos:
         assert str(video) in completed.stdout
-    assert "pellacia-dist dev" in completed.stdout
+    assert "pellacia-dist serve" in completed.stdout
     assert "LOCAL PLATFORM SANDBOX" in completed.stdout
     for platform in PLATFORMS:
         assert completed.stdout.count(f"      {platform:9} part") == len(videos)
