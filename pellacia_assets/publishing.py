@@ -144,15 +144,17 @@ def publish_video(
     *,
     lease_s: float = LEASE_S,
     poll_s: float = POLL_S,
+    digest: str | None = None,
 ) -> PartPublication:
     """One video to one account, exactly once, also with other processes publishing the same row.
 
     The row is claimed first; while another live process holds it this waits (saying so through `log`)
     and then reports that process's post, or raises its failure. A claim left by a process that died is
-    taken over. See `publish_once` for the rest.
+    taken over. See `publish_once` for the rest. `digest`: the video's sha256 when the caller has it
+    (one file to several platforms is hashed once).
     """
     say = log or (lambda line: logger.info("%s", line))
-    target = LedgerTarget(story_key, part, client.platform, client.account, sha256_of(post.video))
+    target = LedgerTarget(story_key, part, client.platform, client.account, digest or sha256_of(post.video))
     claim = claim_entry(
         factory,
         target,
@@ -263,7 +265,7 @@ class UploadInterrupted(KeyboardInterrupt):
         super().__init__(f"interrupted during {current}")
 
 
-def check_video_file(path: Path, allow_silent: bool = True) -> MediaInfo:
+def check_video_file(path: Path, allow_silent: bool = False) -> MediaInfo:
     """Refuse a missing, unreadable, incomplete or non-video file before anything is sent or written
     anywhere: the whole file is verified (`verify_media`), not only its header. A video without an audio
     track is refused too unless `allow_silent`."""
@@ -322,7 +324,7 @@ def publish_file(
     hashtags: Sequence[str] = (),
     allow_duplicate: bool = False,
     log: Callable[[str], None] = print,
-    allow_silent: bool = True,
+    allow_silent: bool = False,
 ) -> list[PublishResult]:
     """One finished video to each named platform now (`pellacia-dist upload`), through the same ledger
     as the post assets; every platform gets a result, one failing does not stop the others.
@@ -361,6 +363,7 @@ def publish_file(
                 allow_duplicate,
                 quarterly(log, platform, video.name),
                 log,
+                digest=digest,
             )
         except KeyboardInterrupt:
             raise UploadInterrupted(results, platform, platforms) from None

@@ -15,6 +15,7 @@ from typing import Any
 
 from pellacia_assets.settings import Settings
 from pellacia_assets.stories.loading import read_story_file
+from resources.processes import process_running
 
 RUN_PID_TAG = "pellacia/pid"
 RUN_HOST_TAG = "pellacia/host"
@@ -169,26 +170,10 @@ def _fail_unfinished_runs(instance: Any, reason: str, this_process: bool = False
     done = []
     for run in instance.get_runs(filters=mine):
         pid = int(run.tags.get(RUN_PID_TAG, "0") or 0)
-        if (pid == os.getpid()) == this_process and (this_process or not _alive(pid)):
+        if (pid == os.getpid()) == this_process and (this_process or not process_running(pid)):
             instance.report_run_failed(run, f"pellacia-dist (pid {pid}): {reason}")
             done.append(f"marked run {run.run_id} of story '{run.tags.get('dagster/partition', '?')}' failed")
     return done
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        status = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return status.rpartition(")")[2].split()[:1] != ["Z"]
 
 
 def _outcome(key: str, result: Any, elapsed: float) -> JobOutcome:

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from resources.database.engine import locked_transaction, transaction
 from resources.database.models import LedgerEntry, StoryRecord
+from resources.processes import process_running, process_stat
 
 IN_FLIGHT = ("uploading", "processing", "unknown")
 STATES = ("planned", "uploading", "processing", "published", "failed", "manual", "unknown")
@@ -135,16 +136,6 @@ def _pid_namespace() -> str:
     return "".join(ch for ch in link if ch.isdigit())
 
 
-def _process_stat(pid: int) -> tuple[str, str] | None:
-    """(state, start time in clock ticks) of a process from /proc, or None when there is no such process."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat[stat.rfind(")") + 2 :].split()
-    return fields[0], fields[19]
-
-
 def _host() -> str:
     return socket.gethostname().replace("/", "_")[:120]  # the owner column holds 200 characters
 
@@ -152,7 +143,7 @@ def _host() -> str:
 def new_owner() -> str:
     """A claim owner: `host/pid-namespace/pid/start-ticks/token`; the token tells two claims apart."""
     pid = os.getpid()
-    stat = _process_stat(pid)
+    stat = process_stat(pid)
     started = stat[1] if stat else ""
     return f"{_host()}/{_pid_namespace()}/{pid}/{started}/{uuid.uuid4().hex[:8]}"
 
@@ -174,11 +165,7 @@ def owner_is_gone(owner: str) -> bool:
     host, namespace, pid, started, _token = parts
     if host != _host() or not namespace or namespace != _pid_namespace() or not pid.isdigit():
         return False
-    stat = _process_stat(int(pid))
-    if stat is None:
-        return True
-    state, ticks = stat
-    return state in ("Z", "X", "x") or (bool(started) and ticks != started)
+    return not process_running(int(pid), started or None)
 
 
 def _now() -> datetime:

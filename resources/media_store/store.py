@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from resources.processes import process_running
+
 _STAGING_PREFIX = ".staging-"
 _OWNER = re.compile(r"-(?P<pid>\d+)-[0-9a-f]{8}$")
 
@@ -91,21 +93,4 @@ def _abandoned(staging: Path) -> bool:
     if owner is None:
         return True
     pid = int(owner.group("pid"))
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False  # alive, someone else's
-    return _is_zombie(pid)
-
-
-def _is_zombie(pid: int) -> bool:
-    """A killed child its parent has not reaped yet is gone for our purposes."""
-    try:
-        status = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return status.rpartition(")")[2].split()[:1] == ["Z"]
+    return pid != os.getpid() and not process_running(pid)

@@ -3,8 +3,6 @@ several processes after a refresh, on SQLite and PostgreSQL (the races of issue 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import text
@@ -15,14 +13,6 @@ from resources.platforms.credentials import load_credentials, load_key
 from tests.resources.database.concurrently import run_together
 
 PROCESSES = 4
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'app.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 def test_a_fresh_database_migrated_by_several_processes_at_once(database_url: str) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import inspect, text
@@ -24,14 +22,6 @@ TABLES = {
     "platform_credentials",
     "alembic_version",
 }
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'app.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 def test_migrations_create_every_table_and_are_idempotent(database_url: str) -> None:

@@ -34,14 +34,9 @@ from resources.database.stories import save_source
 SHA = "a" * 64
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def factory(request: pytest.FixtureRequest, tmp_path: Path) -> sessionmaker[Session]:
-    url = (
-        f"sqlite:///{tmp_path / 'app.db'}"
-        if request.param == "sqlite"
-        else request.getfixturevalue("postgres_url")
-    )
-    sessions = open_database(url)
+@pytest.fixture
+def factory(database_url: str) -> sessionmaker[Session]:
+    sessions = open_database(database_url)
     with transaction(sessions) as session:
         for key in ("s1", "s2"):
             save_source(session, SourceRecord(key=key, source_kind="t", source_ref="t", title="T", body="B"))
