@@ -240,7 +240,7 @@ def publish_story(
 @dataclass(frozen=True)
 class PublishResult:
     platform: str
-    status: str  # published | failed | manual | skipped
+    status: str  # published | failed | manual | skipped | interrupted | not started
     post_id: str | None = None
     url: str | None = None
     error: str | None = None

@@ -250,12 +250,7 @@ def load_key() -> Fernet:
             f"{SECRET_KEY_VARIABLE} is not set; stored credentials are encrypted with it. Make one with: "
             'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
         )
-    try:
-        return Fernet(key.encode())
-    except ValueError as error:
-        raise CredentialKeyError(
-            f"{SECRET_KEY_VARIABLE} is not a Fernet key (32 url-safe base64-encoded bytes)"
-        ) from error
+    return fernet_from(key, SECRET_KEY_VARIABLE)
 
 
 def encrypt(secrets: dict[str, Any], fernet: Fernet) -> bytes:
