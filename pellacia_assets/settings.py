@@ -44,6 +44,9 @@ class Settings:
     fonts_dir: str | None
     render_preset: str
     render_crf: int
+    phase05_dir: Path
+    retention_hours: float
+    keep_published_days: float
 
     @property
     def media_dir(self) -> Path:
@@ -80,4 +83,7 @@ class Settings:
             fonts_dir=_env_optional("PELLACIA_FONTS_DIR"),
             render_preset=_env("PELLACIA_RENDER_PRESET", "veryfast"),
             render_crf=int(_env("PELLACIA_RENDER_CRF", "23")),
+            phase05_dir=Path(_env("PELLACIA_PHASE05_DIR", str(home / "phase05"))).expanduser().resolve(),
+            retention_hours=float(_env("PELLACIA_RETENTION_HOURS", "24")),
+            keep_published_days=float(_env("PELLACIA_KEEP_PUBLISHED_DAYS", "30")),
         )

@@ -11,6 +11,7 @@ import re
 import sys
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,8 @@ class SourceRecord:
     language: str | None = None
     priority: str = "normal"
     tags: tuple[str, ...] = field(default_factory=tuple)
+    platforms: tuple[str, ...] = ()  # where to post; empty: every configured platform
+    publish_after: datetime | None = None  # not before this time (aware), when the source named one
 
 
 def slugify(text: str, max_length: int = 60) -> str:

@@ -33,7 +33,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from resources.database.engine import locked_transaction, transaction
-from resources.database.models import LedgerEntry, StoryRecord
+from resources.database.models import LedgerEntry, StoryRecord, as_utc
 from resources.processes import process_running, process_stat
 
 IN_FLIGHT = ("uploading", "processing", "unknown")
@@ -172,16 +172,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands datetimes back without their zone; ours are all UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def claim_is_live(entry: LedgerEntry, now: datetime | None = None) -> bool:
     """Someone is publishing this row: claimed, lease not run out, owner not known to be gone."""
     if entry.claim_owner is None or entry.claim_expires_at is None:
         return False
-    if _aware(entry.claim_expires_at) <= (now or _now()):
+    if as_utc(entry.claim_expires_at) <= (now or _now()):
         return False
     return not owner_is_gone(entry.claim_owner)
 

@@ -1,4 +1,5 @@
-"""The app's own tables: stories, the publish ledger, analytics, schedules, manual queue, credentials.
+"""The app's own tables: stories, the publish ledger, the posting queue, the manual queue, alert incidents,
+analytics and credentials.
 
 Tables carry no schema: on PostgreSQL the engine maps them into the `pellacia` schema (see engine.py),
 so the same server can hold Dagster's tables and ours side by side.
@@ -7,7 +8,7 @@ so the same server can hold Dagster's tables and ours side by side.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, overload
 
 from sqlalchemy import (
     JSON,
@@ -30,6 +31,17 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@overload
+def as_utc(moment: datetime) -> datetime: ...
+@overload
+def as_utc(moment: None) -> None: ...
+def as_utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands datetimes back without their zone; ours are all stored in UTC."""
+    if moment is None:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
 
@@ -49,6 +61,10 @@ class StoryRecord(Base):
     priority: Mapped[str] = mapped_column(String(16), default="normal")
     approved: Mapped[bool] = mapped_column(Boolean, default=True)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The platforms to post on (None: every configured one) and the earliest time to post, when the
+    # source asked for them (a phase-05 sidecar, `schedule`).
+    platforms: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    publish_after: Mapped[datetime | None] = mapped_column(nullable=True)
     status: Mapped[str] = mapped_column(String(24), default="new")
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -105,36 +121,85 @@ class AnalyticsSnapshot(Base):
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class ScheduledPost(Base):
-    """A post waiting for its slot: lanes order the queue, the spacing rule picks the time."""
+class QueuedPost(Base):
+    """One post to make: a story part on a platform account, waiting for its slot (DESIGN.md 3a).
 
-    __tablename__ = "scheduled_posts"
-    __table_args__ = (Index("ix_scheduled_due", "status", "not_before"),)
+    State `queued -> due -> publishing -> published | failed | manual | cancelled`; `dispatches` counts the
+    runs requested for it, so each request has its own run key (`queue-<id>-<dispatches>`) and a tick
+    repeated after a crash asks for the same run again, which Dagster then skips."""
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    story_key: Mapped[str] = mapped_column(ForeignKey("stories.key"))
-    platform: Mapped[str] = mapped_column(String(24))
-    account: Mapped[str] = mapped_column(String(200))
-    lane: Mapped[str] = mapped_column(String(16), default="normal")
-    not_before: Mapped[datetime] = mapped_column(default=utcnow)
-    status: Mapped[str] = mapped_column(String(16), default="waiting")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class ManualQueueItem(Base):
-    """A post the API and the browser could not make: exported for a person to upload."""
-
-    __tablename__ = "manual_queue"
+    __tablename__ = "post_queue"
+    __table_args__ = (
+        UniqueConstraint("story_key", "part", "platform", "account", name="uq_queue_target"),
+        Index("ix_queue_state", "state", "platform", "account"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     story_key: Mapped[str] = mapped_column(ForeignKey("stories.key"))
     part: Mapped[int] = mapped_column(Integer, default=1)
+    parts: Mapped[int] = mapped_column(Integer, default=1)
     platform: Mapped[str] = mapped_column(String(24))
-    reason: Mapped[str] = mapped_column(Text)
+    account: Mapped[str] = mapped_column(String(200))
+    lane: Mapped[str] = mapped_column(String(16), default="normal")
+    not_before: Mapped[datetime] = mapped_column(default=utcnow)
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    dispatches: Mapped[int] = mapped_column(Integer, default=0)
+    run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    ledger_id: Mapped[int | None] = mapped_column(ForeignKey("publish_ledger.id"), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ManualQueueItem(Base):
+    """A post (or a dropped file) that automation could not finish: everything a person needs to do it.
+
+    `reason` is one of `manual.REASONS` (reauth, policy, media_rejected, retries_exhausted, quarantined,
+    captcha); `detail` says what happened in words. A quarantined file has no story yet (`story_key` None,
+    `source_path` the file)."""
+
+    __tablename__ = "manual_queue"
+    __table_args__ = (Index("ix_manual_status", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    story_key: Mapped[str | None] = mapped_column(ForeignKey("stories.key"), nullable=True)
+    part: Mapped[int] = mapped_column(Integer, default=1)
+    platform: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    account: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    queue_id: Mapped[int | None] = mapped_column(ForeignKey("post_queue.id"), nullable=True)
+    ledger_id: Mapped[int | None] = mapped_column(ForeignKey("publish_ledger.id"), nullable=True)
+    run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    source_path: Mapped[str | None] = mapped_column(Text, nullable=True)
     export_path: Mapped[str | None] = mapped_column(Text, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="open")
     resolved_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class AlertIncident(Base):
+    """One incident (story, platform, cause) that alerted a person once, and whether it has cleared.
+
+    A retry of the same failure finds the open row and sends nothing; `occurrences` counts them. The
+    resolved message goes out when the row is closed."""
+
+    __tablename__ = "alert_incidents"
+    __table_args__ = (Index("ix_incident_open", "incident_key", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_key: Mapped[str] = mapped_column(String(400))
+    story_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    platform: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    cause: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    occurrences: Mapped[int] = mapped_column(Integer, default=1)
+    delivered: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 

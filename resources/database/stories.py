@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pellacia_assets.stories.loading import SourceRecord
-from resources.database.models import StoryRecord
+from resources.database.models import StoryRecord, as_utc
 
 
 def save_source(session: Session, record: SourceRecord) -> StoryRecord:
@@ -23,6 +23,8 @@ def save_source(session: Session, record: SourceRecord) -> StoryRecord:
     row.language = record.language
     row.priority = record.priority
     row.tags = list(record.tags)
+    row.platforms = list(record.platforms) or None
+    row.publish_after = record.publish_after
     row.status = "new"
     row.error = None
     return row
@@ -42,6 +44,8 @@ def load_source(session: Session, key: str) -> SourceRecord | None:
         language=row.language,
         priority=row.priority,
         tags=tuple(row.tags or ()),
+        platforms=tuple(row.platforms or ()),
+        publish_after=as_utc(row.publish_after),
     )
 
 

@@ -17,7 +17,8 @@ TABLES = {
     "stories",
     "publish_ledger",
     "analytics_snapshots",
-    "scheduled_posts",
+    "post_queue",
+    "alert_incidents",
     "manual_queue",
     "platform_credentials",
     "alembic_version",
@@ -31,7 +32,7 @@ def test_migrations_create_every_table_and_are_idempotent(database_url: str) -> 
     schema = "pellacia" if database_url.startswith("postgresql") else None
     assert set(inspect(engine).get_table_names(schema=schema)) >= TABLES
     with engine.connect() as connection:
-        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0002"
+        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0003"
 
 
 def test_story_and_ledger_round_trip(database_url: str) -> None:
