@@ -9,6 +9,9 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from pellacia_assets.cli import alerts as alerts_cli
+from pellacia_assets.cli import manual as manual_cli
+from pellacia_assets.cli import queue as queue_cli
 from pellacia_assets.cli.demo import SAMPLES_DIR, cmd_demo
 from pellacia_assets.cli.platforms import cmd_analytics_fetch, cmd_auth, cmd_sandbox, cmd_upload
 from pellacia_assets.cli.production import (
@@ -117,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=3000)
     serve.set_defaults(handler=cmd_serve)
+
+    queue_cli.register(commands, story_commands, upload)
+    manual_cli.register(commands)
+    alerts_cli.register(commands)
     return parser
 
 

@@ -10,9 +10,10 @@ Per account, in one locked transaction:
 2. queued rows whose time came become `due`;
 3. an account with a row `publishing` waits for it (one publication at a time per account); the row is
    offered again with the same run key, which Dagster skips when that run exists;
-4. otherwise the best due row (lane `breaking > normal > backlog`, then not-before time, then age) whose
-   earlier parts on that account are live is dispatched, if the account's slot is open: breaking rows only
-   need the platform's hard cap; others also the gap, the daily cap and the end of quiet hours.
+4. otherwise the best due row of a produced story (lane `breaking > normal > backlog`, then not-before
+   time, then age) whose earlier parts on that account are live is dispatched, if the account's slot is
+   open: breaking rows only need the platform's hard cap; others also the gap, the daily cap and the end
+   of quiet hours.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pellacia_assets.posting.policy import PostingPolicy
 from resources.database.engine import locked_transaction
-from resources.database.models import LedgerEntry, QueuedPost, as_utc
+from resources.database.models import LedgerEntry, QueuedPost, StoryRecord, as_utc
 from resources.database.post_queue import LANE_RANK, RUN_PRIORITY, WAITING, settle_from_ledger
 
 DISPATCH_LOCK = "post-queue-dispatch"
@@ -135,6 +136,12 @@ def _earlier_parts_live(session: Session, row: QueuedPost) -> bool:
     return int(live or 0) >= row.part - 1
 
 
+def _produced(session: Session, row: QueuedPost) -> bool:
+    """A post waits until its story's videos exist (the `video` asset marks the story `produced`)."""
+    story = session.get(StoryRecord, row.story_key)
+    return story is not None and story.status == "produced"
+
+
 def _order(row: QueuedPost) -> tuple[int, datetime, datetime, int]:
     return (LANE_RANK[row.lane], as_utc(row.not_before), as_utc(row.created_at), row.id)
 
@@ -160,7 +167,7 @@ def plan_dispatch(
                 continue
             candidates = sorted((row for row in waiting if row.state == "due"), key=_order)
             for row in candidates:
-                if not _earlier_parts_live(session, row):
+                if not _produced(session, row) or not _earlier_parts_live(session, row):
                     continue
                 if next_slot(session, policy, platform, account, row.lane, moment).at > moment:
                     break  # the best row cannot go yet, so nothing behind it may overtake it
