@@ -56,6 +56,21 @@ def home_lock(settings: Settings, address: str) -> Iterator[None]:
         handle.close()
 
 
+def running_serve(settings: Settings) -> str | None:
+    """The UI address of the `serve` that holds this home, or None when none runs (the lock is free)."""
+    path = settings.home / LOCK_FILE
+    if not path.exists():
+        return None
+    with path.open("r", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = handle.read()
+            return holder.rpartition("UI on ")[2].strip() or None
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return None
+
+
 def _children(host: str, port: int) -> dict[str, list[str]]:
     from pellacia_assets.instance import WORKSPACE_FILE
 
