@@ -6,7 +6,8 @@ from typing import Protocol
 
 
 class AlertError(RuntimeError):
-    """A channel could not deliver a message; the text says which channel and why."""
+    """A channel could not deliver a message; the text says why in one line, never with a secret (the
+    Alerter reports it under the channel's name)."""
 
 
 class AlertChannel(Protocol):
@@ -22,6 +23,9 @@ class Alerter:
     def __init__(self, channels: list[AlertChannel]) -> None:
         self.channels = channels
 
+    def __repr__(self) -> str:
+        return f"Alerter({[channel.name for channel in self.channels]})"
+
     def send(self, text: str) -> dict[str, str | None]:
         """Each channel's outcome: None when delivered, else the reason it was not."""
         outcome: dict[str, str | None] = {}
@@ -33,3 +37,11 @@ class Alerter:
             else:
                 outcome[channel.name] = None
         return outcome
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """`text` with every secret (a bot token, a password) replaced, for messages, reprs and logs."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "<redacted>")
+    return text

@@ -58,29 +58,33 @@ def raise_alert(factory: sessionmaker[Session], alerter: Alerter, incident: Inci
     """Send the incident unless it is already open (then only count it); True when this call sent it.
 
     The row is written before sending, in a locked transaction, so two processes failing at once send
-    one alert between them."""
+    one alert between them. An open incident that no channel has delivered yet (every channel failed) is
+    sent again by its next occurrence, so a passing outage of Telegram or SMTP does not swallow it."""
     now = datetime.now(UTC)
     with locked_transaction(factory, f"alert:{incident.key}") as session:
-        existing = _open(session, incident.key)
-        if existing is not None:
-            existing.occurrences += 1
-            existing.last_seen_at = now
-            return False
-        row = AlertIncident(
-            incident_key=incident.key,
-            story_key=incident.story_key,
-            platform=incident.platform,
-            cause=incident.cause,
-            message=incident.message,
-            link=incident.link,
-            status="open",
-            occurrences=1,
-            delivered={},
-            opened_at=now,
-            last_seen_at=now,
-        )
-        session.add(row)
-        session.flush()
+        row = _open(session, incident.key)
+        if row is not None:
+            row.occurrences += 1
+            row.last_seen_at = now
+            if not _undelivered(row.delivered):
+                return False
+            row.delivered = {}  # an attempt in flight: a concurrent occurrence does not send it too
+        else:
+            row = AlertIncident(
+                incident_key=incident.key,
+                story_key=incident.story_key,
+                platform=incident.platform,
+                cause=incident.cause,
+                message=incident.message,
+                link=incident.link,
+                status="open",
+                occurrences=1,
+                delivered={},
+                opened_at=now,
+                last_seen_at=now,
+            )
+            session.add(row)
+            session.flush()
         row_id = row.id
     delivered = alerter.send(alert_text(incident))
     with locked_transaction(factory, f"alert:{incident.key}") as session:
@@ -88,6 +92,11 @@ def raise_alert(factory: sessionmaker[Session], alerter: Alerter, incident: Inci
         if stored is not None:
             stored.delivered = delivered
     return True
+
+
+def _undelivered(delivered: dict[str, str | None]) -> bool:
+    """Every channel tried and none took it ({} is an attempt in flight, or no channel at all)."""
+    return bool(delivered) and all(reason is not None for reason in delivered.values())
 
 
 def resolve_alert(
