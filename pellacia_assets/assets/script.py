@@ -3,6 +3,8 @@
 import dagster as dg
 
 from pellacia_assets.assets.gates import gate
+from pellacia_assets.delivery import is_delivered
+from pellacia_assets.delivery.script import delivered_script, delivered_script_problems
 from pellacia_assets.manifests import SCRIPT_FILE, SCRIPT_MARKDOWN, load_story
 from pellacia_assets.partitions import story_partitions
 from pellacia_assets.quality import script_problems
@@ -25,7 +27,10 @@ SCRIPT_CHECK = "script_ready"
             SCRIPT_CHECK,
             asset="script",
             blocking=True,
-            description="The script exists and every part fits the part length at the voice's pace.",
+            description=(
+                "The script exists and every part fits the part length at the voice's pace (a delivered "
+                "video: one part whose copy fits every platform)."
+            ),
         )
     ],
 )
@@ -35,20 +40,29 @@ def script(
     tts: TTSResource,
     script_writer: ScriptWriterResource,
 ) -> dg.MaterializeResult:
-    """What the narrator says, split into parts of at most ~58 s, and the copy each platform shows."""
+    """What the narrator says, split into parts of at most ~58 s, and the copy each platform shows; for a
+    delivered video, one part whose copy is the delivery's own words."""
     key = context.partition_key
     store = media.get_store()
     story = load_story(store, key)
-    words_per_minute = tts.words_per_minute()
-    context.log.info(f"writing with '{script_writer.writer}' at {words_per_minute:.0f} words per minute")
+    delivered = is_delivered(story.source_kind)
     try:
-        written = script_writer.write(story, words_per_minute)
+        if delivered:  # a finished video: its own title, description and hashtags, nothing spoken
+            context.log.info(f"copy from the {story.source_kind} delivery's title, description and hashtags")
+            written = delivered_script(story, script_writer.max_part_seconds)
+            words_per_minute = 0.0
+        else:
+            words_per_minute = tts.words_per_minute()
+            context.log.info(
+                f"writing with '{script_writer.writer}' at {words_per_minute:.0f} words per minute"
+            )
+            written = script_writer.write(story, words_per_minute)
     except ScriptError as error:
         raise dg.Failure(description=f"story '{key}': {error}", allow_retries=False) from error
     with store.stage(key, "script") as folder:
         (folder / SCRIPT_FILE).write_text(written.to_json(), encoding="utf-8")
         (folder / SCRIPT_MARKDOWN).write_text(written.to_markdown(), encoding="utf-8")
-    problems = script_problems(written)
+    problems = delivered_script_problems(written) if delivered else script_problems(written)
     return dg.MaterializeResult(
         metadata={
             "script": dg.MetadataValue.md(written.to_markdown()),

@@ -2,10 +2,11 @@
 
 import dagster as dg
 
+from pellacia_assets.delivery import is_delivered
 from pellacia_assets.manifests import STORY_FILE
 from pellacia_assets.partitions import story_partitions
 from pellacia_assets.stories.loading import StoryError
-from pellacia_assets.stories.normalise import normalise
+from pellacia_assets.stories.normalise import normalise, normalise_delivered
 from resources.database.resource import DatabaseResource
 from resources.database.stories import load_source, set_status
 from resources.media_store.resource import MediaStoreResource
@@ -26,7 +27,8 @@ def story(
     tts: TTSResource,
     script_writer: ScriptWriterResource,
 ) -> dg.MaterializeResult:
-    """The story to tell: title, plain body, language and priority, checked to be speakable."""
+    """The story to tell: title, plain body, language and priority, checked to be speakable (a delivered
+    video's story only needs a title: its body is the description, and nothing is spoken)."""
     key = context.partition_key
     with database.session() as session:
         record = load_source(session, key)
@@ -36,12 +38,15 @@ def story(
             allow_retries=False,
         )
     try:
-        normalised = normalise(
-            record,
-            max_words=script_writer.max_story_words,
-            speakable=tts.languages(),
-            voice_name=tts.voice_label(),
-        )
+        if is_delivered(record.source_kind):  # a finished video: nothing to speak, no voice to load
+            normalised = normalise_delivered(record)
+        else:
+            normalised = normalise(
+                record,
+                max_words=script_writer.max_story_words,
+                speakable=tts.languages(),
+                voice_name=tts.voice_label(),
+            )
     except StoryError as error:
         with database.session() as session:
             set_status(session, key, "rejected", str(error))

@@ -1,11 +1,25 @@
-"""`video`: every part rendered to a publish-ready 1080x1920 MP4, plus its poster frame."""
+"""`video`: every part rendered to a publish-ready 1080x1920 MP4, plus its poster frame; a delivered video
+(phase-05 drop, `schedule`) checked against its platforms and normalised only where one of them needs it.
+
+When the blocking check passes the story is `produced` and its posts go into the posting queue, which
+is what the dispatcher publishes from.
+"""
 
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
 from pellacia_assets.assets.gates import gate
 from pellacia_assets.assets.previews import markdown_table, thumbnail_markdown
+from pellacia_assets.delivery import is_delivered
+from pellacia_assets.delivery.normalise import (
+    delivery_problems,
+    normalise_video,
+    place_video,
+    plan_conversion,
+    unfixable_problems,
+)
 from pellacia_assets.manifests import (
     VIDEO_MANIFEST,
     VideoManifest,
@@ -18,13 +32,25 @@ from pellacia_assets.manifests import (
     write_manifest,
 )
 from pellacia_assets.partitions import story_partitions
+from pellacia_assets.posting.policy import PolicyError, PostingPolicy
+from pellacia_assets.posting.producers import queue_story
 from pellacia_assets.quality import VideoSpec, video_problems
 from pellacia_assets.rendering.compose import render
+from pellacia_assets.rendering.errors import MediaError
 from pellacia_assets.rendering.poster import extract_poster
+from pellacia_assets.rendering.probe import probe
+from pellacia_assets.rendering.verify import is_iso_bmff, verify_media
+from pellacia_assets.stories.loading import SourceRecord
+from resources.database.resource import DatabaseResource
+from resources.database.stories import load_source, set_status
 from resources.media_store.resource import MediaStoreResource
+from resources.media_store.store import MediaStore
 from resources.renderer.resource import RendererResource
 
 VIDEO_CHECK = "video_format"
+
+# What producing the parts gave: the parts, their poster frames, the check's problems, extra metadata.
+Produced = tuple[list[VideoPart], list[Path], list[str], dict[str, Any]]
 
 
 @dg.asset(
@@ -38,16 +64,61 @@ VIDEO_CHECK = "video_format"
             VIDEO_CHECK,
             asset="video",
             blocking=True,
-            description="1080x1920, 30 fps, H.264 yuv420p, AAC 48 kHz, faststart, as long as its voiceover.",
+            description=(
+                "Rendered: 1080x1920, 30 fps, H.264 yuv420p, AAC 48 kHz, faststart, as long as its "
+                "voiceover. Delivered: within the limits of every platform it is posted on."
+            ),
         )
     ],
 )
 def video(
-    context: dg.AssetExecutionContext, media: MediaStoreResource, renderer: RendererResource
+    context: dg.AssetExecutionContext,
+    media: MediaStoreResource,
+    renderer: RendererResource,
+    database: DatabaseResource,
 ) -> dg.MaterializeResult:
-    """The finished shorts of the story, one per part, with captions burned in."""
+    """The finished shorts of the story, one per part, with captions burned in; or the delivered video."""
     key = context.partition_key
     store = media.get_store()
+    try:
+        policy = PostingPolicy.from_env()
+    except PolicyError as error:
+        raise dg.Failure(description=str(error), allow_retries=False) from error
+    with database.session() as session:
+        record = load_source(session, key)
+    if record is not None and is_delivered(record.source_kind):
+        parts, posters, problems, extra = _delivered(context, store, renderer, record, policy)
+    else:
+        parts, posters, problems, extra = _rendered(context, store, renderer)
+    if not problems:
+        with database.session() as session:
+            set_status(session, key, "produced")
+            queued = queue_story(session, key, len(parts), policy)
+            extra["queued_posts"] = len(queued)
+        context.log.info(f"produced; {len(queued)} post(s) in the posting queue")
+    final_dir = store.asset_dir(key, "video")
+    rows = [
+        [f"Part {p.part}", f"{p.duration_s:.2f} s", f"{p.size_bytes / 1e6:.1f} MB", f"{p.render_s:.1f} s"]
+        for p in parts
+    ]
+    return dg.MaterializeResult(
+        metadata={
+            "poster_frames": dg.MetadataValue.md(" ".join(thumbnail_markdown(p) for p in posters)),
+            "videos": dg.MetadataValue.md(markdown_table(["part", "duration", "size", "render time"], rows)),
+            "parts": len(parts),
+            "total_seconds": round(sum(p.duration_s for p in parts), 2),
+            "total_bytes": sum(p.size_bytes for p in parts),
+            "folder": dg.MetadataValue.path(str(final_dir)),
+            "first_video": dg.MetadataValue.path(str(final_dir / parts[0].file)),
+            **extra,
+        },
+        check_results=[gate(VIDEO_CHECK, problems)],
+    )
+
+
+def _rendered(context: dg.AssetExecutionContext, store: MediaStore, renderer: RendererResource) -> Produced:
+    """Render every part from its voiceover and captions, checked against the rendering spec."""
+    key = context.partition_key
     written = load_script(store, key)
     audio = load_voiceover(store, key)
     subtitles = load_captions(store, key)
@@ -88,21 +159,48 @@ def video(
                 )
             )
         write_manifest(folder, VIDEO_MANIFEST, VideoManifest(tuple(parts)))
-        previews = " ".join(thumbnail_markdown(poster) for poster in posters)
-    final_dir = store.asset_dir(key, "video")
-    rows = [
-        [f"Part {p.part}", f"{p.duration_s:.2f} s", f"{p.size_bytes / 1e6:.1f} MB", f"{p.render_s:.1f} s"]
-        for p in parts
-    ]
-    return dg.MaterializeResult(
-        metadata={
-            "poster_frames": dg.MetadataValue.md(previews),
-            "videos": dg.MetadataValue.md(markdown_table(["part", "duration", "size", "render time"], rows)),
-            "parts": len(parts),
-            "total_seconds": round(sum(p.duration_s for p in parts), 2),
-            "total_bytes": sum(p.size_bytes for p in parts),
-            "folder": dg.MetadataValue.path(str(final_dir)),
-            "first_video": dg.MetadataValue.path(str(final_dir / parts[0].file)),
-        },
-        check_results=[gate(VIDEO_CHECK, problems)],
-    )
+    final = store.asset_dir(key, "video")
+    return parts, [final / poster.name for poster in posters], problems, {}
+
+
+def _delivered(
+    context: dg.AssetExecutionContext,
+    store: MediaStore,
+    renderer: RendererResource,
+    record: SourceRecord,
+    policy: PostingPolicy,
+) -> Produced:
+    """The delivered file, verified whole, as part 1: linked as it is where every platform it goes to
+    takes it, otherwise normalised in one ffmpeg pass; checked against those platforms' limits."""
+    key = context.partition_key
+    source = Path(record.source_ref)
+    try:
+        info = verify_media(source)
+    except MediaError as error:
+        raise dg.Failure(
+            description=f"story '{key}': the delivered video {source} cannot be used: {error}",
+            allow_retries=False,
+        ) from error
+    if not info.has_video:
+        raise dg.Failure(description=f"story '{key}': {source} has no video stream", allow_retries=False)
+    platforms = list(record.platforms or policy.platforms)
+    iso_bmff = is_iso_bmff(source)
+    conversion = plan_conversion(info, platforms, iso_bmff=iso_bmff)
+    unfixable = unfixable_problems(info, platforms, iso_bmff=iso_bmff)
+    with store.stage(key, "video") as folder:
+        output = folder / part_video_name(1)
+        if conversion is None or unfixable:
+            place_video(source, output)
+            seconds, how = 0.0, "taken as delivered"
+        else:
+            context.log.info(f"normalising {source.name}: {'; '.join(conversion.reasons)}")
+            seconds = normalise_video(source, output, conversion, preset=renderer.preset, crf=renderer.crf)
+            how = "normalised: " + "; ".join(conversion.reasons)
+        final = probe(output)
+        poster = extract_poster(output, folder / part_poster_name(1), at_s=min(1.0, final.duration_s / 2))
+        part = VideoPart(1, output.name, poster.name, final.duration_s, final.size_bytes, seconds)
+        write_manifest(folder, VIDEO_MANIFEST, VideoManifest((part,)))
+    context.log.info(f"{source.name}: {how}")
+    extra = {"delivered_from": dg.MetadataValue.path(str(source)), "platforms": platforms, "delivery": how}
+    final_poster = store.asset_dir(key, "video") / poster.name
+    return [part], [final_poster], delivery_problems(final, platforms), extra

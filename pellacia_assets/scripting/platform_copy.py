@@ -17,13 +17,15 @@ from resources.platforms import Platform
 from resources.platforms.limits import (
     TITLE_SEPARATOR,
     caption_length,
+    hashtag_problem,
     limits_for,
     measure,
     truncate_to_fit,
     validate_copy,
+    youtube_tags_length,
 )
 
-__all__ = ["copy_for", "hashtags_for", "normalise_hashtag", "truncate_to_fit"]
+__all__ = ["copy_for", "delivered_copy", "hashtags_for", "normalise_hashtag", "truncate_to_fit"]
 
 RECORD_TITLE_MAX = 100  # platforms whose post has no title field: the caption's first line, up to this
 MAX_HASHTAG_LENGTH = 40
@@ -105,23 +107,41 @@ def _compose(head: str, lead: str, teaser: str, hashtags: Sequence[str]) -> str:
     return TITLE_SEPARATOR.join(block for block in blocks if block)
 
 
-def _caption_fits(platform: Platform, head: str, lead: str, hashtags: Sequence[str], teaser: str) -> bool:
-    caption = _compose(head, lead, teaser, hashtags)
+def _caption_fits(
+    platform: Platform, head: str, lead: str, hashtags: Sequence[str], teaser_max: int | None, teaser: str
+) -> bool:
+    if teaser_max is not None and len(teaser) > teaser_max:
+        return False
     return (
-        len(teaser) <= TEASER_CHARACTERS[platform]
-        and caption_length(platform, caption) <= limits_for(platform).caption_max
+        caption_length(platform, _compose(head, lead, teaser, hashtags)) <= limits_for(platform).caption_max
     )
 
 
 def _fitted_caption(
-    platform: Platform, head: str, lead: str, teaser_source: str, hashtags: tuple[str, ...]
+    platform: Platform,
+    head: str,
+    lead: str,
+    teaser_source: str,
+    hashtags: tuple[str, ...],
+    teaser_max: int | None,
 ) -> tuple[str, tuple[str, ...]]:
     """Shorten the teaser first; drop hashtags from the end only when not one word of teaser fits."""
     while True:
-        teaser = truncate_to_fit(teaser_source, partial(_caption_fits, platform, head, lead, hashtags))
-        if teaser or not hashtags:
+        fits = partial(_caption_fits, platform, head, lead, hashtags, teaser_max)
+        teaser = truncate_to_fit(teaser_source, fits)
+        if teaser or (not teaser_source and fits("")) or not hashtags:
             return _compose(head, lead, teaser, hashtags), hashtags
         hashtags = hashtags[:-1]
+
+
+def _fitted_title(platform: Platform, title: str, suffix: str) -> str:
+    """`title` cut between words until it fits with `suffix` (" (Part 2)") on the platform's title field,
+    or in the first line of the caption where the post has none."""
+    limits = limits_for(platform)
+    title_max = limits.title_max if limits.title_max is not None else RECORD_TITLE_MAX
+    return (
+        truncate_to_fit(title, lambda text: measure(text + suffix, limits.title_unit) <= title_max) + suffix
+    )
 
 
 def copy_for(
@@ -137,10 +157,8 @@ def copy_for(
     limits = limits_for(platform)
     forbidden = limits.forbidden_characters
     suffix = f" (Part {part_number})" if part_count > 1 else ""
-    title_max = limits.title_max if limits.title_max is not None else RECORD_TITLE_MAX
     base_title = _one_line(story_title, forbidden) or _one_line(hook, forbidden)
-    title = truncate_to_fit(base_title, lambda text: measure(text + suffix, limits.title_unit) <= title_max)
-    title += suffix
+    title = _fitted_title(platform, base_title, suffix)
 
     # Where the post has no title field, the title would reach no one unless the caption begins with it;
     # `pellacia-dist upload` composes the same way (limits.post_caption), so both paths agree.
@@ -148,9 +166,36 @@ def copy_for(
     lead = f"Part {part_number} of {part_count}. " if part_count > 1 else ""
     teaser_source = _one_line(f"{hook} {narration}", forbidden)
     caption, hashtags = _fitted_caption(
-        platform, head, lead, teaser_source, hashtags_for(platform, story_tags)
+        platform, head, lead, teaser_source, hashtags_for(platform, story_tags), TEASER_CHARACTERS[platform]
     )
-    copy = PlatformCopy(title=title, caption=caption, hashtags=hashtags)
+    return _checked(platform, PlatformCopy(title=title, caption=caption, hashtags=hashtags))
+
+
+def delivered_copy(platform: Platform, title: str, description: str, hashtags: Sequence[str]) -> PlatformCopy:
+    """Copy for a finished video delivered with its own words (a phase-05 sidecar, `schedule`): the title
+    fitted as a script's is, the description whole where it fits (its paragraphs kept; cut between words
+    where it does not), then the hashtags as written, less those the platform does not link or allow."""
+    limits = limits_for(platform)
+    forbidden = limits.forbidden_characters
+    fitted_title = _fitted_title(
+        platform, _one_line(title, forbidden) or _one_line(description, forbidden), ""
+    )
+    body = "".join(char for char in description if char not in forbidden).strip()
+    linked = [tag for tag in dict.fromkeys(hashtags) if hashtag_problem(platform, tag) is None]
+    tags = tuple(linked[: limits.max_hashtags])
+    while (
+        limits.tags_total_max is not None
+        and youtube_tags_length([t.lstrip("#") for t in tags]) > limits.tags_total_max
+    ):
+        tags = tags[:-1]
+    head = fitted_title if limits.title_max is None else ""
+    appended = tuple(tag for tag in tags if tag not in body)
+    caption, _ = _fitted_caption(platform, head, "", body, appended, None)
+    kept = tuple(tag for tag in tags if tag in caption)
+    return _checked(platform, PlatformCopy(title=fitted_title, caption=caption, hashtags=kept))
+
+
+def _checked(platform: Platform, copy: PlatformCopy) -> PlatformCopy:
     problems = validate_copy(platform, copy.title, copy.caption, copy.hashtags)
     if problems:
         raise PlatformCopyError("; ".join(problems))

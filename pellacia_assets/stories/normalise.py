@@ -155,6 +155,30 @@ def normalise(record: SourceRecord, *, max_words: int, speakable: Collection[str
     )
 
 
+def normalise_delivered(record: SourceRecord) -> Story:
+    """The story of a delivered video (`delivery.DELIVERED_KINDS`): nothing in it is spoken, so it needs a
+    title but neither a body (the description may be empty) nor a language the voice speaks."""
+    origin = f"story {record.key!r}"
+    if not _KEY.match(record.key):
+        raise StoryError(f"{origin}: keys use letters, digits, '-', '_' and '.' only (at most 200)")
+    title = " ".join(strip_controls(record.title).split())
+    if not title:
+        raise StoryError(f"{origin}: a delivered video needs a title")
+    body = _tidy(strip_controls(record.body))
+    language = _canonical(record.language or detect_language(f"{title}\n{body}") or "en")
+    priority: Priority = record.priority if record.priority in ("breaking", "backlog") else "normal"  # type: ignore[assignment]
+    return Story(
+        key=record.key,
+        source_kind=record.source_kind,
+        title=title,
+        body=body,
+        language=language.split("-")[0] if not language.startswith(("zh", "und")) else language,
+        url=record.url,
+        priority=priority,
+        tags=record.tags,
+    )
+
+
 def _tidy(text: str) -> str:
     """Unify line endings, squeeze spaces and blank-line runs; keep lines so Markdown stays parseable."""
     lines = [" ".join(line.split()) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
