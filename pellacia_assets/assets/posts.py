@@ -1,15 +1,22 @@
 """`youtube_post` ... `linkedin_post`: one asset per platform, so each retries, backfills and throttles alone.
 
-Each runs in a pool of its own (`<platform>_api`), publishes the story's parts in order through the
-publish ledger, and records post ids, URLs, attempts and timings.
+Each runs in a pool of its own (`<platform>_api`) and publishes through the publish ledger, recording
+post ids, URLs, attempts and timings. Launched by the dispatcher (run tag `pellacia/queue_id`) it
+publishes the one part that queue row names and records the outcome on the row
+(`pellacia_assets/posting/publish.py`); launched by hand, every part of the story in order.
 """
+
+from pathlib import Path
 
 import dagster as dg
 
 from pellacia_assets.assets.previews import markdown_table
 from pellacia_assets.manifests import load_script, load_video
 from pellacia_assets.partitions import story_partitions
-from pellacia_assets.publishing import publish_story
+from pellacia_assets.posting.dispatch import QUEUE_ID_TAG
+from pellacia_assets.posting.publish import QueuedPostError, publish_queued
+from pellacia_assets.publishing import PartPublication, publish_story
+from resources.alerts.resource import AlertsResource
 from resources.database.ledger import DuplicateVideoError
 from resources.media_store.resource import MediaStoreResource
 from resources.platforms import PLATFORMS
@@ -32,11 +39,12 @@ def _post_asset(platform: str) -> dg.AssetsDefinition:
         kinds={"api"},
         owners=["team:distribution"],
         pool=f"{platform}_api",
-        required_resource_keys={"media", platform},
+        required_resource_keys={"media", "alerts", platform},
         retry_policy=dg.RetryPolicy(
             max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
         ),
-        description=f"The story's parts published to {platform}, in order, exactly once.",
+        description=f"The story's parts published to {platform}, in order, exactly once (one queued part "
+        "when the dispatcher launched it).",
     )
     def post(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         key = context.partition_key
@@ -46,14 +54,32 @@ def _post_asset(platform: str) -> dg.AssetsDefinition:
         written = load_script(store, key)
         videos = load_video(store, key)
         client = resource.get_client()
+        factory = resource.database.session_factory()
+
+        def video_for_part(number: int) -> Path:
+            return store.require(key, "video", videos.part(number).file)
+
+        queue_tag = context.run.tags.get(QUEUE_ID_TAG)
+        published: list[PartPublication]
         try:
-            published = publish_story(
-                client,
-                resource.database.session_factory(),
-                written,
-                lambda number: store.require(key, "video", videos.part(number).file),
-                context.log.info,
-            )
+            if queue_tag is None:
+                published = publish_story(client, factory, written, video_for_part, context.log.info)
+            else:
+                alerts: AlertsResource = context.resources.alerts
+                published = [
+                    publish_queued(
+                        client,
+                        factory,
+                        written,
+                        int(queue_tag),
+                        video_for_part,
+                        alerts.get_alerter(),
+                        context.run.run_id,
+                        context.log.info,
+                    )
+                ]
+        except QueuedPostError as error:
+            raise dg.Failure(description=str(error), allow_retries=error.retryable) from error
         except DuplicateVideoError as error:
             raise dg.Failure(description=str(error), allow_retries=False) from error
         except PlatformError as error:
@@ -73,6 +99,7 @@ def _post_asset(platform: str) -> dg.AssetsDefinition:
                 "attempts": max(p.attempts for p in published),
                 "publish_seconds": round(sum(p.seconds for p in published), 2),
                 "account": client.account,
+                **({"queue_id": int(queue_tag)} if queue_tag is not None else {}),
             }
         )
 

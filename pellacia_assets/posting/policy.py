@@ -106,6 +106,10 @@ class PostingPolicy:
         local = self.local(moment)
         return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
+    def next_day_start(self, moment: datetime) -> datetime:
+        """The next midnight in the policy's timezone (a wall-clock day: 23 or 25 hours across DST)."""
+        return self.day_start(moment) + timedelta(days=1)
+
     @classmethod
     def from_env(cls) -> PostingPolicy:
         platform_gaps: dict[str, float] = {

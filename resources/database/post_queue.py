@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.orm import Session
 
 from resources.database.models import LedgerEntry, QueuedPost, as_utc
@@ -22,6 +22,9 @@ STATES = ("queued", "due", "publishing", "published", "failed", "manual", "cance
 WAITING = ("queued", "due")
 OPEN = ("queued", "due", "publishing")
 FINAL = ("published", "failed", "manual", "cancelled")
+# A row whose run ended this many times without saying what became of it (killed, cancelled, crashed
+# before publishing) is failed instead of dispatched once more.
+MAX_DISPATCHES = 3
 
 
 class QueueError(ValueError):
@@ -45,7 +48,8 @@ def enqueue(
     """Queue every part of a story for each (platform, account). Idempotent: a row that exists keeps its
     state (a published post is never queued again) and is only ever raised to a faster lane."""
     lane = lane_named(lane)
-    when = as_utc(not_before) if not_before is not None else datetime.now(UTC)
+    # in UTC: SQLite keeps a datetime's wall clock and drops its zone
+    when = as_utc(not_before).astimezone(UTC) if not_before is not None else datetime.now(UTC)
     rows = []
     for platform, account in targets:
         for part in range(1, parts + 1):
@@ -152,6 +156,51 @@ def settle_from_ledger(session: Session, row: QueuedPost) -> bool:
         return False
     row.state, row.ledger_id, row.last_error = "published", entry.id, None
     return True
+
+
+def release(session: Session, queue_id: int, dispatches: int, reason: str) -> QueuedPost | None:
+    """Give a `publishing` row back to the queue when the run of its dispatch number `dispatches` ended
+    without an outcome; after MAX_DISPATCHES such runs it is failed. None when the row has moved on
+    (another dispatch, or an outcome recorded meanwhile): nothing to do."""
+    row = session.get(QueuedPost, queue_id)
+    if row is None or row.state != "publishing" or row.dispatches != dispatches:
+        return None
+    if settle_from_ledger(session, row):
+        return row
+    if row.dispatches >= MAX_DISPATCHES:
+        row.state, row.last_error = "failed", f"{reason} ({row.dispatches} runs ended without a post)"
+    else:
+        row.state, row.last_error = "due", reason
+    return row
+
+
+def settle_open(session: Session) -> list[QueuedPost]:
+    """`settle_from_ledger` for every open row at once: one query, however long the queue."""
+    found = session.execute(
+        select(QueuedPost, LedgerEntry.id)
+        .join(
+            LedgerEntry,
+            and_(
+                LedgerEntry.story_key == QueuedPost.story_key,
+                LedgerEntry.part == QueuedPost.part,
+                LedgerEntry.platform == QueuedPost.platform,
+                LedgerEntry.account == QueuedPost.account,
+            ),
+        )
+        .where(QueuedPost.state.in_(OPEN), LedgerEntry.state == "published")
+    ).all()
+    for row, ledger_id in found:
+        row.state, row.ledger_id, row.last_error = "published", ledger_id, None
+    return [row for row, _ledger_id in found]
+
+
+def make_due(session: Session, now: datetime) -> None:
+    """Queued rows whose not-before time has come are `due`."""
+    session.execute(
+        update(QueuedPost)
+        .where(QueuedPost.state == "queued", QueuedPost.not_before <= as_utc(now).astimezone(UTC))
+        .values(state="due")
+    )
 
 
 def mark_outcome(session: Session, queue_id: int, state: str, error: str | None = None) -> QueuedPost:

@@ -1,10 +1,12 @@
-"""The six `<platform>_post` assets on the sandboxes: parts in order, exactly once, failures contained."""
+"""The six `<platform>_post` assets on the sandboxes: parts in order, exactly once, failures contained;
+and launched by the dispatcher, one queued part per run with its outcome on the queue row."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pytest
@@ -20,15 +22,23 @@ from pellacia_assets.manifests import (
     part_video_name,
     write_manifest,
 )
+from pellacia_assets.posting.policy import PostingPolicy
+from pellacia_assets.posting.producers import queue_story
 from pellacia_assets.scripting.template_writer import TemplateScriptWriter
 from pellacia_assets.settings import Settings
 from pellacia_assets.stories.loading import SourceRecord
 from pellacia_assets.stories.model import Story
+from resources.alerts.resource import AlertsResource
 from resources.database.engine import open_database, transaction
+from resources.database.manual import list_entries
+from resources.database.models import LedgerEntry, QueuedPost, StoryRecord
+from resources.database.resource import DatabaseResource
 from resources.database.stories import save_source
 from resources.media_store.store import MediaStore
 from resources.platforms import PLATFORMS
 from sandbox.platforms import SandboxSuite
+from sandbox.telegram import TelegramSandbox, telegram_sandbox
+from sensors.dispatcher import post_dispatcher
 
 BODY = (
     "The bakery on Rowan Street opened at midnight. Nobody knew why. Every night a woman named Ines baked "
@@ -60,15 +70,53 @@ def stage_story(key: str, settings: Settings, make_video: Callable[..., Path]) -
     return [store.asset_dir(key, "video") / part.file for part in parts]
 
 
+def resources_for(settings: Settings) -> dict[str, Any]:
+    return {"alerts": AlertsResource.from_env(), **build_resources(settings)}
+
+
 def publish(key: str, settings: Settings, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
     instance.add_dynamic_partitions("story", [key])
     return dg.materialize(
         POST_ASSETS,
         partition_key=key,
         instance=instance,
-        resources=build_resources(settings),
+        resources=resources_for(settings),
         raise_on_error=False,
     )
+
+
+def run_request(
+    request: dg.RunRequest, settings: Settings, instance: dg.DagsterInstance
+) -> dg.ExecuteInProcessResult:
+    """What the daemon does with the dispatcher's request: a run of that asset, with its tags and key."""
+    return dg.materialize(
+        POST_ASSETS,
+        selection=request.asset_selection,
+        partition_key=request.partition_key,
+        instance=instance,
+        resources=resources_for(settings),
+        tags={**request.tags, "dagster/run_key": str(request.run_key)},
+        raise_on_error=False,
+    )
+
+
+def produced(key: str, platforms: list[str]) -> list[QueuedPost]:
+    """The end of the video asset: the story is produced and its posts queued (gap off)."""
+    with transaction(open_database(Settings.from_env().database_url)) as session:
+        record = session.get_one(StoryRecord, key)
+        record.status, record.platforms = "produced", platforms
+        session.flush()
+        parts = 2
+        return queue_story(session, key, parts, PostingPolicy(gap_s=0, jitter_s=0))
+
+
+def queue_rows(key: str) -> list[QueuedPost]:
+    with transaction(open_database(Settings.from_env().database_url)) as session:
+        return [row for row in session.query(QueuedPost).order_by(QueuedPost.id) if row.story_key == key]
+
+
+def retried(result: dg.ExecuteInProcessResult) -> bool:
+    return any(event.event_type_value == "STEP_UP_FOR_RETRY" for event in result.all_events)
 
 
 def digest(path: Path) -> str:
@@ -126,3 +174,128 @@ def test_the_same_video_under_another_story_is_refused(
     failures = [event for event in result.all_events if event.is_step_failure]
     assert len(failures) == len(PLATFORMS)
     assert all("already went to" in e.step_failure_data.error.message for e in failures)  # type: ignore[union-attr]
+
+
+@pytest.fixture
+def telegram(monkeypatch: pytest.MonkeyPatch) -> Iterator[TelegramSandbox]:
+    with telegram_sandbox() as bot:
+        for name, value in bot.env.items():
+            monkeypatch.setenv(name, value)
+        yield bot
+
+
+def test_the_dispatcher_publishes_one_queued_part_per_run_in_order(
+    sandboxes: SandboxSuite,
+    instance: dg.DagsterInstance,
+    make_video: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PELLACIA_POST_GAP_SECONDS", "0")
+    settings = Settings.from_env()
+    videos = stage_story("queued", settings, make_video)
+    rows = produced("queued", ["youtube", "x"])
+    assert len(rows) == 4
+    database = DatabaseResource(url=settings.database_url)
+    runs: list[dg.ExecuteInProcessResult] = []
+    for _tick in range(6):
+        tick = post_dispatcher(dg.build_sensor_context(instance=instance, resources={"database": database}))
+        if isinstance(tick, dg.SkipReason):
+            break
+        assert isinstance(tick, dg.SensorResult)
+        for added in tick.dynamic_partitions_requests or []:
+            instance.add_dynamic_partitions("story", list(added.partition_keys or []))
+        runs += [run_request(request, settings, instance) for request in tick.run_requests or []]
+    assert tick.skip_message == "nothing queued"  # type: ignore[union-attr]
+    assert len(runs) == 4 and all(run.success for run in runs)
+    for platform in ("youtube", "x"):
+        assert [post["sha256"] for post in sandboxes.servers[platform].posts] == [digest(v) for v in videos]
+    assert sandboxes.servers["tiktok"].posts == []
+    with transaction(open_database(settings.database_url)) as session:
+        ledger = {(e.platform, e.part): e.id for e in session.query(LedgerEntry)}
+    assert [(row.state, row.ledger_id) for row in queue_rows("queued")] == [
+        ("published", ledger[(row.platform, row.part)]) for row in rows
+    ]
+    for run in runs:
+        [materialization] = [
+            m for node in ("youtube_post", "x_post") for m in run.asset_materializations_for_node(node)
+        ]
+        assert len(materialization.metadata["post_ids"].value) == 1  # type: ignore[arg-type]
+        assert materialization.metadata["queue_id"].value == int(run.dagster_run.tags["pellacia/queue_id"])
+    # the daemon retrying a finished run publishes nothing again
+    again = dg.materialize(
+        POST_ASSETS,
+        selection=[dg.AssetKey("x_post")],
+        partition_key="queued",
+        instance=instance,
+        resources=resources_for(settings),
+        tags={"pellacia/queue_id": str(rows[2].id)},
+    )
+    assert again.success and len(sandboxes.servers["x"].posts) == 2
+
+
+def test_a_part_whose_earlier_part_is_not_live_is_refused_without_retries(
+    sandboxes: SandboxSuite, instance: dg.DagsterInstance, make_video: Callable[..., Path]
+) -> None:
+    settings = Settings.from_env()
+    stage_story("early", settings, make_video)
+    instance.add_dynamic_partitions("story", ["early"])
+    _one, two = produced("early", ["x"])
+    with transaction(open_database(settings.database_url)) as session:
+        row = session.get_one(QueuedPost, two.id)
+        row.state, row.dispatches = "publishing", 1
+    result = dg.materialize(
+        POST_ASSETS,
+        selection=[dg.AssetKey("x_post")],
+        partition_key="early",
+        instance=instance,
+        resources=resources_for(settings),
+        tags={"pellacia/queue_id": str(two.id)},
+        raise_on_error=False,
+    )
+    assert not result.success and not retried(result)
+    [failure] = [event for event in result.all_events if event.is_step_failure]
+    assert "an earlier part is not live" in failure.step_failure_data.error.message  # type: ignore[union-attr]
+    state = {row.id: (row.state, row.last_error) for row in queue_rows("early")}
+    assert state[two.id] == ("due", "part 1 is not live on the account yet")
+    assert sandboxes.servers["x"].posts == []
+
+
+def test_a_rejection_a_person_must_fix_goes_to_the_manual_queue_with_one_alert(
+    sandboxes: SandboxSuite,
+    instance: dg.DagsterInstance,
+    make_video: Callable[..., Path],
+    telegram: TelegramSandbox,
+) -> None:
+    settings = Settings.from_env()
+    stage_story("rejected", settings, make_video)
+    instance.add_dynamic_partitions("story", ["rejected"])
+    one, _two = produced("rejected", ["x"])
+    with transaction(open_database(settings.database_url)) as session:
+        row = session.get_one(QueuedPost, one.id)
+        row.state, row.dispatches = "publishing", 1
+    sandboxes.servers["x"].reject_next_processing("Unsupported video format")
+    result = dg.materialize(
+        POST_ASSETS,
+        selection=[dg.AssetKey("x_post")],
+        partition_key="rejected",
+        instance=instance,
+        resources=resources_for(settings),
+        tags={"pellacia/queue_id": str(one.id)},
+        raise_on_error=False,
+    )
+    assert not result.success and not retried(result)
+    run_id = result.dagster_run.run_id
+    with transaction(open_database(settings.database_url)) as session:
+        [entry] = list_entries(session)
+        assert (entry.reason, entry.queue_id, entry.run_id, entry.part) == (
+            "media_rejected",
+            one.id,
+            run_id,
+            1,
+        )
+        assert entry.ledger_id is not None and "Unsupported video format" in entry.detail
+        assert session.get_one(QueuedPost, one.id).state == "manual"
+    [message] = telegram.messages
+    assert "rejected" in message["text"] and f"/runs/{run_id}" in message["text"]
+    [failure] = [event for event in result.all_events if event.is_step_failure]
+    assert f"manual entry {entry.id}" in failure.step_failure_data.error.message  # type: ignore[union-attr]
