@@ -8,45 +8,169 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from pellacia_assets.settings import Settings
 
 if TYPE_CHECKING:
+    from pellacia_assets.posting.policy import PostingPolicy
+    from pellacia_assets.publishing import PublishResult, UploadRequest, UploadTarget
     from resources.platforms.credentials import TokenSet
 
 
 def cmd_upload(settings: Settings, args: argparse.Namespace) -> int:
-    from pellacia_assets.publishing import UploadInterrupted, publish_file
+    """One file to each named platform, each account in its turn: what its slot allows now goes out now
+    (everything with `--priority breaking`, which only a platform's own daily limit holds back), the rest
+    is queued for the account's next free slot and sent then by `serve`'s dispatcher, or by this command
+    with `--wait`. With `serve` running, everything goes through its queue."""
+    from pellacia_assets.cli.serve import running_serve
+    from pellacia_assets.posting.policy import PostingPolicy
+    from pellacia_assets.publishing import UploadInterrupted, queue_upload, upload_request
     from pellacia_assets.stories.loading import strip_controls
+    from resources.database.engine import open_database
+    from resources.database.post_queue import lane_named
     from resources.platforms import parse_platforms
 
     platforms = parse_platforms(args.platform or args.platforms or "")
+    lane = lane_named(args.priority or "normal")
+    policy = PostingPolicy.from_env()
     hashtags = [tag for tag in (args.hashtags or "").split() if tag]
+    out = sys.stderr if args.json else sys.stdout
     log: Callable[[str], None] = (lambda line: print(line, file=sys.stderr)) if args.json else print
     title, description = strip_controls(args.title), strip_controls(args.description or "")
-    interrupted = False
+    request = upload_request(
+        Path(args.file), title, description, hashtags,
+        allow_duplicate=args.allow_duplicate, allow_silent=args.allow_silent, log=log,
+    )  # fmt: skip
+    address = running_serve(settings)
+    targets = queue_upload(open_database(settings.database_url), request, platforms, policy, lane=lane)
+    for target in targets if args.wait else ():  # said now, as the command waits; the report comes later
+        if target.waits and target.state != "published":
+            log(f"{target.platform}: queued: goes out at {_local(policy, target.slot)} ({target.reason})")
+    interrupted, extra = False, dict[str, object]()
     try:
-        results = publish_file(
-            settings.database_url, platforms, Path(args.file), title, description, hashtags,
-            args.allow_duplicate, log, allow_silent=args.allow_silent,
-        )  # fmt: skip
+        if address is None:
+            results = _upload_here(settings, request, targets, policy, lane, args.wait, log, out)
+        else:
+            results, extra = _upload_through_serve(settings, address, request, targets, lane, args.wait, log)
     except UploadInterrupted as stop:
         results, interrupted = stop.results, True
         print("pellacia-dist: interrupted; what was finished:", file=sys.stderr)
+    order: list[str] = list(platforms)
+    results.sort(key=lambda result: order.index(result.platform))
     if args.json:
-        print(json.dumps({"results": [result.to_dict() for result in results]}, indent=2))
+        report = {"story_key": request.story_key, **extra, "results": [r.to_dict() for r in results]}
+        print(json.dumps(report, indent=2))
     else:
+        reasons = {target.platform: target.reason for target in targets}
         for result in results:
-            detail = result.url if result.status == "published" else result.error
-            if result.already_published:
-                detail = f"{detail} (published earlier by this same request)"
-            print(f"{result.platform:10} {result.status:10} {detail}")
+            print(_result_line(policy, result, reasons[result.platform]))
     if interrupted:
         return 130
-    return 0 if all(result.status == "published" for result in results) else 1
+    return 0 if all(result.status in ("published", "queued") for result in results) else 1
+
+
+def _upload_here(
+    settings: Settings,
+    request: UploadRequest,
+    targets: list[UploadTarget],
+    policy: PostingPolicy,
+    lane: str,
+    wait: bool,
+    log: Callable[[str], None],
+    out: IO[str],
+) -> list[PublishResult]:
+    """No `serve` on this home: publish now what may go now; then either wait for the other slots and
+    send those too (`--wait`), or leave them queued, validated by a delivery run here, for `serve`."""
+    from pellacia_assets.cli.submission import cancel_waiting, deliver
+    from pellacia_assets.publishing import UploadInterrupted, publish_file, publish_when_due
+
+    now = [target for target in targets if not target.waits or target.state == "published"]
+    later = [target for target in targets if target not in now]
+    try:
+        results = publish_file(settings.database_url, request, now, log)
+    except UploadInterrupted as stop:
+        raise UploadInterrupted([*stop.results, *(t.result("queued") for t in later)]) from None
+    if later and wait:
+        return results + publish_when_due(settings.database_url, request, later, policy, lane, log)
+    if later:
+        try:
+            delivery = deliver(settings, request.story_key, lane, None, out)
+        except KeyboardInterrupt:
+            stopped = "stopped by Ctrl-C before its file was validated; the same command finishes it"
+            raise UploadInterrupted([*results, *(t.result("queued", error=stopped) for t in later)]) from None
+        if not delivery.ok:
+            cancel_waiting(settings, later, delivery.detail)
+            return results + [target.result("failed", error=delivery.detail) for target in later]
+        log(
+            "no `pellacia-dist serve` runs on this home: the queued posts go out in their slots once it "
+            "runs (or run the same command with --wait)"
+        )
+    return results + [target.result("queued") for target in later]
+
+
+def _upload_through_serve(
+    settings: Settings,
+    address: str,
+    request: UploadRequest,
+    targets: list[UploadTarget],
+    lane: str,
+    wait: bool,
+    log: Callable[[str], None],
+) -> tuple[list[PublishResult], dict[str, object]]:
+    """`serve` runs on this home: the file's delivery run goes to its run queue and its dispatcher sends
+    every post in its slot; `--wait` watches the queue rows until each is settled (or the delivery run
+    failed, and the posts waiting for it are taken out of the queue)."""
+    from pellacia_assets.cli.submission import cancel_waiting, deliver, run_failed
+    from pellacia_assets.publishing import UploadInterrupted, queue_results, wait_for_queue
+    from resources.database.engine import open_database
+
+    factory = open_database(settings.database_url)
+    extra: dict[str, object] = {}
+    run_id = None
+    if any(result.status == "queued" for result in queue_results(factory, targets)):
+        delivery = deliver(settings, request.story_key, lane, address, sys.stderr)
+        run_id, extra = delivery.run_id, {"run_id": delivery.run_id, "link": delivery.link}
+        log(f"`pellacia-dist serve` runs on this home: its dispatcher sends the posts; {delivery.detail}")
+    if not wait:
+        return queue_results(factory, targets), extra
+
+    def heard(result: PublishResult) -> None:
+        log(f"{result.platform}: {result.status} {result.url or result.error or ''}".rstrip())
+
+    def delivery_failed() -> str | None:
+        reason = run_failed(address, run_id) if run_id is not None else None
+        if reason is not None:
+            cancel_waiting(settings, targets, reason)
+        return reason
+
+    try:
+        return wait_for_queue(factory, targets, on_change=heard, stop=delivery_failed), extra
+    except KeyboardInterrupt:
+        raise UploadInterrupted(queue_results(factory, targets)) from None
+
+
+def _local(policy: PostingPolicy, moment: datetime) -> str:
+    return policy.local(moment).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def _result_line(policy: PostingPolicy, result: PublishResult, reason: str) -> str:
+    if result.status == "queued" and result.not_before is not None:
+        why = reason or "its slot is open: the dispatcher sends it next"
+        return f"{result.platform:10} queued: goes out at {_local(policy, result.not_before)} ({why})"
+    detail = result.url if result.status == "published" else result.error
+    if result.manual_id is not None:
+        detail = (
+            f"{detail} (manual entry {result.manual_id}: pellacia-dist manual export --id {result.manual_id})"
+        )
+    if result.already_published:
+        detail = f"{detail} (published earlier by this same request)"
+    elif result.status == "published" and result.not_before is not None:
+        detail = f"{detail} (queued until {_local(policy, result.not_before)})"
+    return f"{result.platform:10} {result.status:10} {detail}"
 
 
 def cmd_analytics_fetch(settings: Settings, args: argparse.Namespace) -> int:

@@ -1,4 +1,9 @@
-"""Stories in, shorts out: `story add|list`, `produce`, `dev`, and the job runner the demo reuses."""
+"""Stories in, shorts out: `story add|list`, `produce`, `publish`, and the job runner the demo reuses.
+
+With `pellacia-dist serve` running on the home, `produce` submits its runs to the serve's run queue and
+`publish` queues the stories' posts for its dispatcher (`pellacia_assets/cli/submission.py`); otherwise
+both execute their jobs in this process, recorded in the same instance.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,13 @@ import argparse
 import logging
 import os
 import socket
+import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from pellacia_assets.settings import Settings
 from pellacia_assets.stories.loading import read_story_file
@@ -67,19 +73,27 @@ def add_story(settings: Settings, path: Path, key: str | None = None) -> str:
     return record.key
 
 
-def run_job(job_name: str, keys: Sequence[str], verb: str) -> list[JobOutcome]:
-    """Execute a job for each story partition in this process, recorded in the instance (the UI sees it)."""
+def run_job(
+    job_name: str,
+    keys: Sequence[str],
+    verb: str,
+    *,
+    tags: Mapping[str, str] | None = None,
+    out: IO[str] | None = None,
+) -> list[JobOutcome]:
+    """Execute a job for each story partition in this process, recorded in the instance (the UI sees it).
+    `out`: where the per-story headings go (standard output unless a command prints JSON there)."""
     import dagster as dg
 
     from pellacia_assets.definitions import defs
 
     job = defs().resolve_job_def(job_name)
     outcomes: list[JobOutcome] = []
-    tags = {RUN_PID_TAG: str(os.getpid()), RUN_HOST_TAG: socket.gethostname()}
+    run_tags = {**(tags or {}), RUN_PID_TAG: str(os.getpid()), RUN_HOST_TAG: socket.gethostname()}
     with dg.DagsterInstance.get() as instance:
-        _require_stories(instance, keys)
+        require_stories(instance, keys)
         for index, key in enumerate(keys, start=1):
-            print(f"\n=== [{index}/{len(keys)}] {verb} story '{key}' ===", flush=True)
+            print(f"\n=== [{index}/{len(keys)}] {verb} story '{key}' ===", file=out or sys.stdout, flush=True)
             started = time.monotonic()
             try:
                 with _interrupts_logged_briefly():
@@ -88,7 +102,7 @@ def run_job(job_name: str, keys: Sequence[str], verb: str) -> list[JobOutcome]:
                         instance=instance,
                         raise_on_error=False,
                         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-                        tags=tags,
+                        tags=run_tags,
                     )
             except KeyboardInterrupt:
                 _fail_unfinished_runs(instance, "stopped by Ctrl-C", this_process=True)
@@ -133,7 +147,7 @@ def _interrupted(result: Any) -> bool:
     return False
 
 
-def _require_stories(instance: Any, keys: Sequence[str]) -> None:
+def require_stories(instance: Any, keys: Sequence[str]) -> None:
     from pellacia_assets.stories.loading import StoryError
 
     known = set(instance.get_dynamic_partitions("story"))
@@ -228,10 +242,7 @@ def cmd_story_add(settings: Settings, args: argparse.Namespace) -> int:
     key = add_story(settings, Path(args.file), args.key)
     print(f"added story '{key}'")
     if args.produce:
-        try:
-            return report(settings, produce([key], settings))
-        except JobsInterrupted as stop:
-            return report_interrupted(settings, stop)
+        return _produce_here_or_there(settings, [key])
     print(f"produce it with: pellacia-dist produce {key}")
     return 0
 
@@ -249,15 +260,49 @@ def cmd_story_list(settings: Settings, _args: argparse.Namespace) -> int:
 
 def cmd_produce(settings: Settings, args: argparse.Namespace) -> int:
     prepare(settings)
+    return _produce_here_or_there(settings, args.keys)
+
+
+def _produce_here_or_there(settings: Settings, keys: Sequence[str]) -> int:
+    """Submitted to the running `serve` (its run queue, pools and priorities decide when), else run here."""
+    from pellacia_assets.cli.serve import running_serve
+    from pellacia_assets.cli.submission import submit_stories
+
+    address = running_serve(settings)
+    if address is not None:
+        return submit_stories(settings, address, "production", keys, "producing")
     try:
-        return report(settings, produce(args.keys, settings))
+        return report(settings, produce(keys, settings))
     except JobsInterrupted as stop:
         return report_interrupted(settings, stop)
 
 
 def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
+    """With `serve` running: the produced stories' posts queued for its dispatcher, which sends them in
+    their slots. Otherwise the publishing job runs here (every platform at once, as asked) and the
+    stories' queue rows are settled from the ledger, so the queue does not send them again."""
+    from pellacia_assets.cli.serve import running_serve
+    from pellacia_assets.cli.submission import queue_stories
+
     prepare(settings)
+    address = running_serve(settings)
+    if address is not None:
+        return queue_stories(settings, address, args.keys)
     outcomes = run_job("publishing", args.keys, "publishing")
+    settle_queue(settings, args.keys)
     for outcome in outcomes:
         print(f"{'OK' if outcome.ok else 'FAILED'} {outcome.key}: {outcome.detail}")
     return 0 if all(outcome.ok for outcome in outcomes) else 1
+
+
+def settle_queue(settings: Settings, keys: Sequence[str]) -> None:
+    """Mark published the queue rows of these stories whose posts the ledger shows live (posts made
+    here, outside the dispatcher)."""
+    from pellacia_assets.posting.dispatch import DISPATCH_LOCK
+    from resources.database.engine import locked_transaction, open_database
+    from resources.database.post_queue import OPEN, rows, settle_from_ledger
+
+    with locked_transaction(open_database(settings.database_url), DISPATCH_LOCK) as session:
+        for key in keys:
+            for row in rows(session, OPEN, story_key=key):
+                settle_from_ledger(session, row)

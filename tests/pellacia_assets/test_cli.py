@@ -5,18 +5,35 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
 import pytest
+from sqlalchemy import select
 
 from pellacia_assets.cli import main
+from pellacia_assets.cli.demo import SPACING_ACCOUNT, SPACING_PLATFORMS
 from pellacia_assets.settings import Settings
 from resources.database.engine import open_database, transaction
+from resources.database.models import LedgerEntry, as_utc
 from resources.database.stories import list_stories
 from resources.platforms import PLATFORMS
 
 PELLACIA_DIST = Path(sys.executable).parent / "pellacia-dist"
+
+
+def spacing_posts(platform: str) -> list[datetime]:
+    """When the demo's spacing part posted on `platform` (its own sandbox account), in order."""
+    with transaction(open_database(Settings.from_env().database_url)) as session:
+        entries = session.scalars(
+            select(LedgerEntry).where(
+                LedgerEntry.platform == platform,
+                LedgerEntry.account == SPACING_ACCOUNT,
+                LedgerEntry.state == "published",
+            )
+        )
+        return sorted(as_utc(entry.published_at) for entry in entries if entry.published_at)
 
 
 def story_keys() -> list[str]:
@@ -80,3 +97,13 @@ def test_demo_produces_every_sample_and_publishes_to_the_sandbox(pellacia_home: 
     for platform in PLATFORMS:
         assert completed.stdout.count(f"      {platform:9} part") == len(videos)
     assert "FAILED" not in completed.stdout
+    assert "SWITCHED OFF for this part (PELLACIA_POST_GAP_SECONDS=0)" in completed.stdout
+
+    # Then the queue at work: the second short waits for each account's slot, 3 s after the first.
+    assert "a gap of 3 s between two posts on one account" in completed.stdout
+    for spaced in SPACING_PLATFORMS:
+        assert f"short 1 -> {spaced:8} its slot is open" in completed.stdout
+        assert f"short 2 -> {spaced:8} queued for " in completed.stdout
+        first, second = spacing_posts(spaced)
+        assert second - first >= timedelta(seconds=3), (spaced, first, second)
+        assert second - first < timedelta(seconds=8), "sent when its slot opened, not later"

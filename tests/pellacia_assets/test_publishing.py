@@ -12,6 +12,10 @@ import pytest
 
 from pellacia_assets.cli import main
 from pellacia_assets.publishing import upload_request_key
+from pellacia_assets.settings import Settings
+from resources.database.engine import open_database, transaction
+from resources.database.manual import list_entries
+from resources.database.models import ManualQueueItem
 from resources.platforms import PLATFORMS
 from sandbox.platforms import SandboxSuite
 
@@ -38,8 +42,10 @@ def test_upload_to_all_six_then_rerun_then_refuse_another_request_then_allow_it(
     sandboxes: SandboxSuite,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
     make_video: Callable[..., Path],
 ) -> None:
+    monkeypatch.setenv("PELLACIA_POST_GAP_SECONDS", "0")  # the last upload posts again at once on purpose
     video = make_video(tmp_path / "short.mp4")
     code, results = upload(capsys, video)
     assert code == 0, results
@@ -87,7 +93,10 @@ def test_rerunning_after_a_failure_resumes_only_what_is_unfinished(
     monkeypatch.delenv("PELLACIA_YOUTUBE_MADE_FOR_KIDS")
     code, first = upload(capsys, video, "--platforms", "youtube,x,linkedin")
     assert code == 1
-    assert [r["status"] for r in first] == ["failed", "published", "published"], first
+    # A missing declaration needs a person: a manual-queue entry (issue 7, section 6), not a plain failure.
+    assert [r["status"] for r in first] == ["manual", "published", "published"], first
+    assert [entry.reason for entry in manual_entries("open")] == ["policy"]
+    assert first[0]["manual_id"] == manual_entries("open")[0].id
 
     monkeypatch.setenv("PELLACIA_YOUTUBE_MADE_FOR_KIDS", made_for_kids)
     code, again = upload(capsys, video, "--platforms", "youtube,x,linkedin")
@@ -96,6 +105,13 @@ def test_rerunning_after_a_failure_resumes_only_what_is_unfinished(
     assert [r["already_published"] for r in again] == [False, True, True]
     assert [r["post_id"] for r in again[1:]] == [r["post_id"] for r in first[1:]]
     assert [len(sandboxes.servers[p].posts) for p in ("youtube", "x", "linkedin")] == [1, 1, 1]
+    [resolved] = manual_entries("resolved")
+    assert resolved.resolved_url == again[0]["url"], "the post made by the re-run closes the manual entry"
+
+
+def manual_entries(status: str) -> list[ManualQueueItem]:
+    with transaction(open_database(Settings.from_env().database_url)) as session:
+        return list_entries(session, status)
 
 
 def test_the_same_request_is_the_same_key_whatever_the_spelling() -> None:
@@ -183,6 +199,6 @@ def test_a_failing_platform_fails_alone(
     code, results = upload(capsys, video, "--platforms", "youtube,x")
     assert code == 1
     by_platform = {r["platform"]: r for r in results}
-    assert by_platform["youtube"]["status"] == "failed"
+    assert by_platform["youtube"]["status"] == "manual"  # a declaration only a person can make
     assert "PELLACIA_YOUTUBE_MADE_FOR_KIDS" in by_platform["youtube"]["error"]
     assert by_platform["x"]["status"] == "published"

@@ -169,6 +169,6 @@ def test_a_bidi_control_in_a_hashtag_is_refused_everywhere(
     video = make_video(tmp_path / "short.mp4", seconds=4.0)
     assert upload(video, "--hashtags", "#news\u202etxt.exe") == 1
     results = json.loads(capsys.readouterr().out)["results"]
-    assert {r["status"] for r in results} == {"failed"}
+    assert {r["status"] for r in results} == {"manual"}  # the copy breaks the rules: a person fixes it
     assert all("bidirectional control character (U+202E)" in r["error"] for r in results)
     assert all(server.posts == [] for server in sandboxes.servers.values())
