@@ -14,8 +14,9 @@ from pellacia_assets.assets.script import script
 from pellacia_assets.assets.story import story
 from pellacia_assets.assets.video import video
 from pellacia_assets.assets.voiceover import voiceover
-from pellacia_assets.jobs import production_job, publishing_job
+from pellacia_assets.jobs import delivery_job, production_job, publishing_job
 from pellacia_assets.settings import Settings
+from resources.alerts.resource import AlertsResource
 from resources.database.resource import DatabaseResource
 from resources.llm.resource import LLMResource
 from resources.media_store.resource import MediaStoreResource
@@ -32,6 +33,7 @@ def build_resources(settings: Settings) -> dict[str, Any]:
     database = DatabaseResource(url=settings.database_url)
     return {
         "database": database,
+        "alerts": AlertsResource.from_env(),
         "media": MediaStoreResource(root=str(settings.media_dir)),
         "tts": TTSResource(
             engine=settings.tts_engine, voice=settings.tts_voice, cache_dir=str(settings.cache_dir)
@@ -69,7 +71,7 @@ def defs() -> dg.Definitions:
     return dg.Definitions.merge(
         dg.Definitions(
             assets=[story, script, voiceover, captions, video, *POST_ASSETS],
-            jobs=[production_job, publishing_job],
+            jobs=[production_job, publishing_job, delivery_job],
             resources=build_resources(settings),
         ),
         sensors.defs(),

@@ -10,6 +10,7 @@ PRODUCTION_ASSETS = ["story", "script", "voiceover", "captions", "video"]
 production_job = dg.define_asset_job(
     name="production",
     selection=dg.AssetSelection.assets(*PRODUCTION_ASSETS),
+    tags={"pellacia/work": "render"},
     description="A story partition from source record to finished, checked shorts.",
 )
 
@@ -19,4 +20,15 @@ publishing_job = dg.define_asset_job(
     name="publishing",
     selection=dg.AssetSelection.assets(*PUBLISHING_ASSETS),
     description="A produced story partition published to every platform, each in its own pool.",
+)
+
+DELIVERY_ASSETS = ["story", "script", "video"]
+
+delivery_job = dg.define_asset_job(
+    name="delivery",
+    selection=dg.AssetSelection.assets(*DELIVERY_ASSETS),
+    description=(
+        "A delivered video (phase-05 drop, `schedule`): its story and copy, the file checked against its "
+        "platforms and normalised where one needs it (never rendered), then its posts queued."
+    ),
 )

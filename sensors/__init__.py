@@ -1,9 +1,14 @@
-"""Sensors: what reacts to the outside world (new story files, and later feeds and failures)."""
+"""Sensors: what reacts to the outside world (story files, phase-05 drops, due posts, failed runs)."""
 
 import dagster as dg
 
+from sensors.dispatcher import post_dispatcher
+from sensors.phase05 import phase05_breaking, phase05_drops
+from sensors.run_failures import run_failures, run_recoveries
 from sensors.story_inbox import story_inbox
 
 
 def defs() -> dg.Definitions:
-    return dg.Definitions(sensors=[story_inbox])
+    return dg.Definitions(
+        sensors=[story_inbox, phase05_drops, phase05_breaking, post_dispatcher, run_failures, run_recoveries]
+    )

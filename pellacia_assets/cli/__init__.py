@@ -129,9 +129,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _operator_errors() -> tuple[type[Exception], ...]:
     """Failures whose message is the whole story for the operator: printed as one line, exit status 2."""
+    from pellacia_assets.delivery.sidecar import DeliveryError
+    from pellacia_assets.posting.policy import PolicyError
     from pellacia_assets.rendering.errors import MediaError
+    from resources.alerts.config import AlertConfigError
     from resources.database.engine import DatabaseError
     from resources.database.ledger import DuplicateVideoError
+    from resources.database.manual import ManualError
+    from resources.database.post_queue import QueueError
     from resources.platforms import UnknownPlatformError
     from resources.platforms.credentials import CredentialKeyError
     from resources.platforms.errors import PlatformError
@@ -147,6 +152,11 @@ def _operator_errors() -> tuple[type[Exception], ...]:
         DuplicateVideoError,
         PlatformError,
         TTSError,
+        DeliveryError,
+        PolicyError,
+        AlertConfigError,
+        QueueError,
+        ManualError,
     )
 
 

@@ -71,6 +71,27 @@ def running_serve(settings: Settings) -> str | None:
     return None
 
 
+def recover_interrupted_runs() -> list[str]:
+    """Runs the daemon of an earlier `serve` launched and that were cut off when it stopped (kill -9 of
+    the daemon takes its run workers with it): nobody can still be running them, since this `serve` holds
+    the home, so they are marked failed. Dagster's run retries then launch them again (`dagster.yaml`),
+    and the ledger lets a cut-off post finish once, asking the platform first. Runs a CLI process ran
+    itself (tagged with its pid) are `produce`'s to recover."""
+    import dagster as dg
+
+    from pellacia_assets.cli.production import RUN_PID_TAG
+
+    unfinished = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
+    done = []
+    with dg.DagsterInstance.get() as instance:
+        for run in instance.get_runs(filters=dg.RunsFilter(statuses=unfinished)):
+            if RUN_PID_TAG in run.tags:
+                continue
+            instance.report_run_failed(run, "the serve that launched this run stopped before it finished")
+            done.append(f"marked run {run.run_id} ({run.job_name}) failed: its serve stopped mid-run")
+    return done
+
+
 def _children(host: str, port: int) -> dict[str, list[str]]:
     from pellacia_assets.instance import WORKSPACE_FILE
 
@@ -133,6 +154,8 @@ def serve(settings: Settings, host: str, port: int) -> int:
 
     with home_lock(settings, address):
         prepare_dagster_home(settings)
+        for line in recover_interrupted_runs():
+            print(f"recovered: {line}", flush=True)
         previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
         processes: dict[str, subprocess.Popen[bytes]] = {}
         try:
