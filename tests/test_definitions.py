@@ -38,3 +38,29 @@ def test_every_platform_resource_shares_the_one_database(pellacia_home: Path) ->
     database = resources["database"]
     for platform in PLATFORMS:
         assert resources[platform].database == database
+
+
+def test_the_unattended_sensors_and_schedules_run_by_default(pellacia_home: Path) -> None:
+    """`serve` must need no click in the UI: drops, dispatching, failures, cleanup and the digest run."""
+    definitions = defs()
+    running = {
+        sensor.name
+        for sensor in definitions.sensors or []
+        if sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    }
+    assert running == {
+        "phase05_drops",
+        "phase05_breaking",
+        "post_dispatcher",
+        "run_failures",
+        "run_recoveries",
+    }
+    schedules = {schedule.name: schedule for schedule in definitions.schedules or []}
+    assert set(schedules) == {"nightly_cleanup", "daily_digest"}
+    assert all(s.default_status == dg.DefaultScheduleStatus.RUNNING for s in schedules.values())
+    assert {job.name for job in definitions.jobs or []} >= {
+        "production",
+        "delivery",
+        "cleanup_job",
+        "digest_job",
+    }

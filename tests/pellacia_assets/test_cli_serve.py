@@ -114,3 +114,34 @@ def test_the_home_lock_admits_one_serve_and_is_free_again_after_it(pellacia_home
         pass
     with home_lock(settings, "http://127.0.0.1:3001"):
         assert "3001" in (settings.home / "serve.lock").read_text()
+
+
+def test_serve_marks_failed_the_runs_a_killed_daemon_cut_off_and_leaves_cli_runs(pellacia_home: Path) -> None:
+    import dagster as dg
+    from dagster._core.test_utils import create_run_for_test
+
+    from pellacia_assets.cli.production import RUN_PID_TAG
+    from pellacia_assets.cli.serve import recover_interrupted_runs
+    from pellacia_assets.instance import prepare_dagster_home
+
+    prepare_dagster_home(Settings.from_env())
+    with dg.DagsterInstance.get() as instance:
+        cut_off = create_run_for_test(instance, job_name="publishing", status=dg.DagsterRunStatus.STARTED)
+        finished = create_run_for_test(instance, job_name="publishing", status=dg.DagsterRunStatus.SUCCESS)
+        cli_run = create_run_for_test(
+            instance, job_name="production", status=dg.DagsterRunStatus.STARTED, tags={RUN_PID_TAG: "1"}
+        )
+    said = recover_interrupted_runs()
+    with dg.DagsterInstance.get() as instance:
+        status = {
+            run_id: instance.get_run_by_id(run_id).status for run_id in (cut_off.run_id, finished.run_id)
+        }
+        assert instance.get_run_by_id(cli_run.run_id).status == dg.DagsterRunStatus.STARTED
+        retried = instance.get_run_by_id(cut_off.run_id).tags.get("dagster/will_retry")
+    assert status == {
+        cut_off.run_id: dg.DagsterRunStatus.FAILURE,
+        finished.run_id: dg.DagsterRunStatus.SUCCESS,
+    }
+    assert said == [f"marked run {cut_off.run_id} (publishing) failed: its serve stopped mid-run"]
+    assert retried == "true"
+    assert recover_interrupted_runs() == []
