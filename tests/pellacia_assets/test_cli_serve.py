@@ -133,11 +133,10 @@ def test_serve_marks_failed_the_runs_a_killed_daemon_cut_off_and_leaves_cli_runs
         )
     said = recover_interrupted_runs()
     with dg.DagsterInstance.get() as instance:
-        status = {
-            run_id: instance.get_run_by_id(run_id).status for run_id in (cut_off.run_id, finished.run_id)
-        }
-        assert instance.get_run_by_id(cli_run.run_id).status == dg.DagsterRunStatus.STARTED
-        retried = instance.get_run_by_id(cut_off.run_id).tags.get("dagster/will_retry")
+        runs = {run.run_id: run for run in instance.get_runs()}
+    status = {run_id: runs[run_id].status for run_id in (cut_off.run_id, finished.run_id)}
+    assert runs[cli_run.run_id].status == dg.DagsterRunStatus.STARTED
+    retried = runs[cut_off.run_id].tags.get("dagster/will_retry")
     assert status == {
         cut_off.run_id: dg.DagsterRunStatus.FAILURE,
         finished.run_id: dg.DagsterRunStatus.SUCCESS,

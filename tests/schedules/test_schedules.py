@@ -12,7 +12,8 @@ from resources.alerts.resource import AlertsResource
 from resources.database.resource import DatabaseResource
 from resources.media_store.resource import MediaStoreResource
 from sandbox.telegram import telegram_sandbox
-from schedules import cleanup_job, digest_job
+from schedules.cleanup import cleanup_job
+from schedules.digest import digest_job
 from schedules.timing import factory_timezone
 
 
