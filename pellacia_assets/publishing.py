@@ -42,7 +42,7 @@ from pellacia_assets.posting.producers import targets_for
 from pellacia_assets.rendering.errors import DamagedMediaError, MediaError
 from pellacia_assets.rendering.probe import MediaInfo
 from pellacia_assets.rendering.verify import verify_media
-from pellacia_assets.scripting.model import Script
+from pellacia_assets.scripting.model import Script, ScriptPart
 from pellacia_assets.stories.loading import SourceRecord
 from resources.alerts.channels import Alerter
 from resources.alerts.config import AlertConfigError, alerter_from_env
@@ -242,24 +242,35 @@ def publish_story(
     log: Callable[[str], None],
 ) -> list[PartPublication]:
     """Every part, Part 1 first; a part that fails stops the later ones (they must not overtake it)."""
-    published = []
-    for part in script.parts:
-        copy = part.copy[client.platform]
-        post = VideoPost(video_for_part(part.number), copy.title, copy.caption, copy.hashtags)
-        log(f"{client.platform}: publishing {part.title} of {len(script.parts)}")
+    return [
+        publish_part(client, factory, script, part, video_for_part(part.number), log) for part in script.parts
+    ]
 
-        publication = publish_video(
-            client,
-            factory,
-            script.story_key,
-            part.number,
-            post,
-            progress=quarterly(log, client.platform, part.title),
-            log=log,
-        )
-        log(f"{client.platform}: {part.title} is live at {publication.url}")
-        published.append(publication)
-    return published
+
+def publish_part(
+    client: PlatformClient,
+    factory: sessionmaker[Session],
+    script: Script,
+    part: ScriptPart,
+    video: Path,
+    log: Callable[[str], None],
+    note: str = "",
+) -> PartPublication:
+    """One part of a script, with the platform's copy for it, through `publish_video`."""
+    copy = part.copy[client.platform]
+    post = VideoPost(video, copy.title, copy.caption, copy.hashtags)
+    log(f"{client.platform}: publishing {part.title} of {len(script.parts)}{note}")
+    publication = publish_video(
+        client,
+        factory,
+        script.story_key,
+        part.number,
+        post,
+        progress=quarterly(log, client.platform, part.title),
+        log=log,
+    )
+    log(f"{client.platform}: {part.title} is live at {publication.url}")
+    return publication
 
 
 @dataclass(frozen=True)

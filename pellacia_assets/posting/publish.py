@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pellacia_assets.manual_queue import send_to_manual
 from pellacia_assets.posting.dispatch import DISPATCH_LOCK, earlier_parts_live
-from pellacia_assets.publishing import PartPublication, publish_video, quarterly
+from pellacia_assets.publishing import PartPublication, publish_part
 from pellacia_assets.scripting.model import Script
 from resources.alerts.channels import Alerter
 from resources.alerts.config import run_link
@@ -32,7 +32,7 @@ from resources.database.engine import locked_transaction, transaction
 from resources.database.ledger import DuplicateVideoError
 from resources.database.manual import reason_for_error
 from resources.database.post_queue import QueueError, get_row, ledger_row, mark_outcome, release
-from resources.platforms.base import PlatformClient, VideoPost
+from resources.platforms.base import PlatformClient
 from resources.platforms.errors import PlatformError
 
 FAILED_CAUSE = "run_failed"  # the cause the run-failure sensors alert and resolve for a story and platform
@@ -126,27 +126,15 @@ def publish_queued(
     if part_number not in parts:
         raise _failed(factory, alerter, queued, f"the script of {script.story_key} has no Part {part_number}")
     part = parts[part_number]
-    copy = part.copy[client.platform]
     video = video_for_part(part.number)
-    post = VideoPost(video, copy.title, copy.caption, copy.hashtags)
-    log(f"{client.platform}: publishing {part.title} of {len(script.parts)} (queued post {queue_id})")
     try:
-        publication = publish_video(
-            client,
-            factory,
-            script.story_key,
-            part.number,
-            post,
-            progress=quarterly(log, client.platform, part.title),
-            log=log,
-        )
+        publication = publish_part(client, factory, script, part, video, log, f" (queued post {queue_id})")
     except DuplicateVideoError as error:
         raise _failed(factory, alerter, queued, str(error)) from error
     except PlatformError as error:
         raise _stopped(factory, alerter, queued, error, video) from error
     with locked_transaction(factory, DISPATCH_LOCK) as session:
         mark_outcome(session, queue_id, "published")
-    log(f"{client.platform}: {part.title} is live at {publication.url}")
     return publication
 
 
