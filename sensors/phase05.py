@@ -164,8 +164,8 @@ def phase05_drops(
     drops = _Drops(context, folder, factory, alerts)
     kept = load_seen(store, folder, cursor.seen) if cursor.seen is not None else None
     if kept is None:
-        # No record of the names taken (a first tick, a wiped instance): those produced were taken before.
-        if context.cursor:
+        # No record of the names taken (nothing taken yet, a wiped instance): those produced were taken.
+        if cursor.seen is not None:
             context.log.warning("the names already taken are lost; recognising them by their story records")
         with transaction(factory) as session:
             seen = _produced_names(session)
