@@ -52,6 +52,7 @@ bench: $(STAMPS)/venv
 	$(BIN)/python benchmarks/bench_render.py
 	$(BIN)/python benchmarks/bench_story_to_short.py
 	$(BIN)/python benchmarks/bench_upload.py
+	$(BIN)/python benchmarks/bench_unattended.py
 
 clean:
 	rm -rf $(STAMPS) .pellacia tests/artifacts
