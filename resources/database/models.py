@@ -1,5 +1,5 @@
 """The app's own tables: stories, the publish ledger, the posting queue, the manual queue, alert incidents,
-analytics and credentials.
+analytics, the platforms' rate budgets and credentials.
 
 Tables carry no schema: on PostgreSQL the engine maps them into the `pellacia` schema (see engine.py),
 so the same server can hold Dagster's tables and ours side by side.
@@ -213,4 +213,30 @@ class PlatformCredential(Base):
     platform: Mapped[str] = mapped_column(String(24))
     account: Mapped[str] = mapped_column(String(200))
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RateBudget(Base):
+    """One rate bucket of one platform account (or of the app, account `*`), shared by every process.
+
+    A windowed bucket spends `used` of `capacity` units in the window that began at `window_start` and lasts
+    `window_s` seconds (a calendar day where the platform resets at midnight); a paced bucket (a sliding
+    window) keeps in `window_start` the moment its next unit is free. `capacity` starts at the documented
+    limit and is tightened by the platform's headers; `blocked_until` holds a wait the platform asked for,
+    `throttled` counts its 429s. See resources/platforms/budget.py."""
+
+    __tablename__ = "rate_budgets"
+    __table_args__ = (UniqueConstraint("platform", "account", "bucket", name="uq_rate_budget"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(24))
+    account: Mapped[str] = mapped_column(String(200))
+    bucket: Mapped[str] = mapped_column(String(80))
+    window_start: Mapped[datetime] = mapped_column(default=utcnow)
+    window_s: Mapped[float] = mapped_column(Float)
+    capacity: Mapped[float] = mapped_column(Float)
+    used: Mapped[float] = mapped_column(Float, default=0.0)
+    blocked_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    throttled: Mapped[int] = mapped_column(Integer, default=0)
+    last_headers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
