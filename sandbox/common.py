@@ -7,12 +7,17 @@ using the one it was handed is caught. Clients talk to it as to the real hosts; 
 Tests (and the demo) steer it through Python: issue and expire tokens, inject faults, slow down
 processing, and inspect what was received.
 
+Metrics are a function of a post's id, the day and the post's age that day (`daily_activity`), computed as
+of the sandbox's clock (`now`, which tests stop with `set_now` and move with `advance_clock`); `backdate`
+moves a post's creation time, so a lifetime counter grows as the post ages and a past day never changes.
+
 The sandboxes import nothing of the product (DESIGN.md 1a): they follow the platforms' documents, so
 they can disagree with the clients, and that disagreement is what the tests are for.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import itertools
 import json
@@ -221,6 +226,7 @@ class SandboxServer(ABC):
         self._servers: dict[str, ThreadingHTTPServer] = {}
         self._host_urls: dict[str, str] = {}
         self._observers: list[Observer] = []
+        self._clock: float | None = None
 
     def routes(self) -> Mapping[str, Sequence[Route]] | Sequence[Route]:
         """The routes of each host (a plain list: all on the api root's host)."""
@@ -315,6 +321,36 @@ class SandboxServer(ABC):
     def expire_tokens(self) -> None:
         """Every access token issued so far stops working (refresh tokens still renew them)."""
         self.tokens.expire_all()
+
+    # --- the sandbox's clock (what "now" is for posts and their metrics) -------------------------------
+
+    def now(self) -> dt.datetime:
+        """The sandbox's "now" (UTC): the real time unless a test set the clock."""
+        return dt.datetime.fromtimestamp(self._clock if self._clock is not None else time.time(), dt.UTC)
+
+    def set_now(self, moment: dt.datetime | None) -> None:
+        """Stop the clock at `moment` (an aware datetime), or (None) follow the real time again. Posts
+        made meanwhile are created at it, and every metric is computed as of it; tokens and rate-limit
+        windows keep the real time."""
+        with self._lock:
+            self._clock = None if moment is None else moment.timestamp()
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the (stopped) clock `seconds` on; a running clock is stopped at now + `seconds`."""
+        with self._lock:
+            self._clock = (self._clock if self._clock is not None else time.time()) + seconds
+
+    def backdate(self, post_id: str, days: float) -> None:
+        """Pretend the post was published `days` earlier (each sandbox moves its own creation time)."""
+        raise NotImplementedError(f"the {self.name} sandbox keeps no posts to backdate")
+
+    def rate_limit_analytics_next(self, *, wait_s: float | None = None, times: int = 1) -> None:
+        """The next `times` requests of this platform's analytics endpoint are throttled as it throttles."""
+        for route in self.analytics_routes:
+            self.rate_limit_next(route, wait_s=wait_s, times=times)
+
+    analytics_routes: ClassVar[tuple[str, ...]] = ()
+    """The route names of the platform's analytics endpoints."""
 
     # --- what tests inspect and steer ---------------------------------------------------------------
 
@@ -658,3 +694,61 @@ def insights_body(
     if paging:
         body["paging"] = {}
     return body
+
+
+# --- deterministic daily activity of a post ---------------------------------------------------------------
+
+ACTIVITY = (
+    "views",
+    "likes",
+    "comments",
+    "shares",
+    "saves",
+    "clicks",
+    "watch_seconds",
+    "impressions",
+    "reach",
+)
+
+
+def daily_activity(post_id: str, day: dt.date, age_days: int) -> dict[str, int]:
+    """What one post gathered on one day: a function of its id, the day and its age that day only, so
+    every call answers the same; attention fades with age but never stops, so totals grow with time."""
+    seed = seed_of(f"{post_id}:{day.isoformat()}")
+    views = (40 + seed % 960) * 10 // (10 + max(age_days, 0)) + 1
+    return {
+        "views": views,
+        "likes": views // 9 + (seed >> 12) % 5,
+        "comments": views // 60 + (seed >> 16) % 3,
+        "shares": views // 45 + (seed >> 20) % 3,
+        "saves": views // 70 + (seed >> 24) % 2,
+        "clicks": views // 25 + (seed >> 28) % 4,
+        "watch_seconds": views * (6 + (seed >> 32) % 30),
+        "impressions": views * 3 // 2 + (seed >> 40) % 50,
+        "reach": views * 4 // 5 + 1,
+    }
+
+
+def activity_between(
+    post_id: str, published: dt.datetime, first: dt.date, last: dt.date
+) -> dict[dt.date, dict[str, int]]:
+    """The post's daily activity from `first` to `last` (both included), from its publication day on."""
+    start = max(first, published.date())
+    days: dict[dt.date, dict[str, int]] = {}
+    day = start
+    while day <= last:
+        days[day] = daily_activity(post_id, day, (day - published.date()).days)
+        day += dt.timedelta(days=1)
+    return days
+
+
+def lifetime_activity(post_id: str, published: dt.datetime, now: dt.datetime) -> dict[str, int]:
+    """The post's totals as of `now`: every day from its publication day to `now`'s day, so a lifetime
+    counter read a day later is never smaller."""
+    totals = dict.fromkeys(ACTIVITY, 0)
+    if now < published:
+        return totals
+    for values in activity_between(post_id, published, published.date(), now.date()).values():
+        for name in ACTIVITY:
+            totals[name] += values[name]
+    return totals

@@ -28,6 +28,7 @@ hashed as they arrive.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import re
@@ -50,8 +51,8 @@ from sandbox.common import (
     TokenGrant,
     TokenRegistry,
     insights_body,
+    lifetime_activity,
     read_multipart,
-    seed_of,
 )
 from sandbox.graph import (
     GRAPH_HOST,
@@ -209,6 +210,7 @@ class FacebookSandbox(SandboxServer):
     """A strict local stand-in for graph.facebook.com, graph-video.facebook.com and rupload (Page videos)."""
 
     name = "facebook"
+    analytics_routes = ("insights",)
     roots: ClassVar[Mapping[str, str]] = {
         "api": GRAPH_HOST,
         "oauth": GRAPH_HOST,
@@ -251,6 +253,7 @@ class FacebookSandbox(SandboxServer):
         self._phase_faults: list[Fault] = []
         self.upload_offsets: list[int] = []
         super().__init__(data_dir)
+        self._posted_at: dict[str, dt.datetime] = {}
 
     def routes(self) -> dict[str, list[Route]]:
         return {
@@ -300,8 +303,18 @@ class FacebookSandbox(SandboxServer):
         return self._videos[video_id]
 
     def metrics(self, video_id: str) -> dict[str, Any]:
-        """The lifetime metrics /video_insights reports for a published video."""
-        return _metrics(self._videos[video_id])
+        """The lifetime metrics /video_insights reports for a published video, as of the sandbox's now
+        (a function of its id and age: the same all day, growing with age)."""
+        with self._lock:
+            video = self._videos[video_id]
+            posted = self._posted_at.get(video_id, self.now())
+        return _metrics(video, lifetime_activity(video_id, posted, self.now()))
+
+    def backdate(self, post_id: str, days: float) -> None:
+        """Pretend the video was published `days` earlier (the Reels 24-hour cap, counted on the real
+        clock, is unaffected)."""
+        with self._lock:
+            self._posted_at[post_id] = self._posted_at[post_id] - dt.timedelta(days=days)
 
     def reject_next_processing(
         self, reason: str = "The video file is corrupt.", phase: str = "processing"
@@ -594,6 +607,7 @@ class FacebookSandbox(SandboxServer):
         video.title, video.description = title, description
         video.publishing = "in_progress"
         video.published_at = time.time()
+        self._posted_at[video.id] = self.now()
         self._advance(video, poll=False)
 
     def _advance(self, video: Video, *, poll: bool = True) -> None:
@@ -682,7 +696,11 @@ class FacebookSandbox(SandboxServer):
                 )
         if params.get("period", "lifetime") != "lifetime":
             return self._graph(invalid_parameter("video insights are lifetime only; period must be lifetime"))
-        values = _metrics(video)
+        posted = self._posted_at.get(video.id, self.now())
+        if self.now() - posted > dt.timedelta(days=INSIGHTS_HISTORY_DAYS):
+            # "Data is only available for the past 2 years" (spec 5.7): an older video reports nothing
+            return self._graph(Response(200, insights_body(video.id, "video_insights", {}, paging=True)))
+        values = self.metrics(video.id)
         return self._graph(
             Response(
                 200,
@@ -725,26 +743,30 @@ def _fields(params: dict[str, str]) -> set[str]:
     return {name.strip() for name in (params.get("fields") or "id").split(",") if name.strip()}
 
 
-def _metrics(video: Video) -> dict[str, Any]:
-    """Deterministic lifetime counters for one video, so tests can predict them."""
-    seed = seed_of(video.id, 8)
-    views = 300 + seed % 4000
-    likes, loves, comments, shares = views // 12, views // 40, views // 50, views // 45
+INSIGHTS_HISTORY_DAYS = 730
+
+
+def _metrics(video: Video, totals: dict[str, int]) -> dict[str, Any]:
+    """A video's lifetime insights from its lifetime activity (Reels and other videos differ)."""
+    views, likes, comments, shares = totals["views"], totals["likes"], totals["comments"], totals["shares"]
+    loves = likes // 4
+    watched_ms = totals["watch_seconds"] * 1000
+    average_ms = watched_ms // max(views, 1)
     if video.kind == "reel":
         return {
             "blue_reels_play_count": views,
             "fb_reels_total_plays": views + views // 5,
             "fb_reels_replay_count": views // 5,
-            "post_impressions_unique": views * 8 // 10,
-            "post_video_avg_time_watched": 3000 + seed % 4000,
-            "post_video_view_time": views * 4200,
+            "post_impressions_unique": totals["reach"],
+            "post_video_avg_time_watched": average_ms,
+            "post_video_view_time": watched_ms,
             "post_video_social_actions": {"COMMENT": comments, "SHARE": shares},
             "post_video_likes_by_reaction_type": {"REACTION_LIKE": likes, "REACTION_LOVE": loves},
         }
     return {
         "total_video_views": views,
-        "total_video_impressions": views * 3 // 2,
-        "total_video_avg_time_watched": 5000 + seed % 4000,
+        "total_video_impressions": totals["impressions"],
+        "total_video_avg_time_watched": average_ms,
         "total_video_reactions_by_type_total": {"like": likes, "love": loves},
         "total_video_stories_by_action_type": {"share": shares, "like": likes + loves, "comment": comments},
     }

@@ -20,6 +20,7 @@ X-App-Usage / X-Business-Use-Case-Usage. Uploaded bytes stream to `data_dir` and
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from collections.abc import Mapping
@@ -34,7 +35,7 @@ from sandbox.common import (
     SandboxServer,
     TokenRegistry,
     insights_body,
-    seed_of,
+    lifetime_activity,
 )
 from sandbox.graph import (
     GRAPH_HOST,
@@ -114,6 +115,7 @@ class InstagramSandbox(SandboxServer):
     """A strict local stand-in for graph.facebook.com + rupload.facebook.com (Instagram Reels)."""
 
     name = "instagram"
+    analytics_routes = ("insights",)
     roots: ClassVar[Mapping[str, str]] = {
         "api": GRAPH_HOST,
         "oauth": GRAPH_HOST,
@@ -149,6 +151,7 @@ class InstagramSandbox(SandboxServer):
         self._rejection: str | None = None
         self._interruption: Interruption | None = None
         super().__init__(data_dir)
+        self._posted_at: dict[str, dt.datetime] = {}
 
     def routes(self) -> dict[str, list[Route]]:
         return {
@@ -223,6 +226,20 @@ class InstagramSandbox(SandboxServer):
                     )
 
     # --- Graph plumbing -----------------------------------------------------------------------------
+
+    def metrics_for(self, media_id: str) -> dict[str, int]:
+        """The lifetime insights /{media-id}/insights reports for a published media, as of now."""
+        with self._lock:
+            posted = self._posted_at[media_id]
+        return lifetime_insights(media_id, posted, self.now())
+
+    def backdate(self, post_id: str, days: float) -> None:
+        """Pretend the media was published `days` earlier (its timestamp moves; the publishing quota,
+        counted on the real clock, does not)."""
+        with self._lock:
+            posted = self._posted_at[post_id] - dt.timedelta(days=days)
+            self._posted_at[post_id] = posted
+            self._media[post_id]["timestamp"] = posted.strftime("%Y-%m-%dT%H:%M:%S+0000")
 
     def _graph(self, response: Response) -> Response:
         response.headers.update(usage_headers(self.user_id, call_count=min(99, len(self.requests))))
@@ -352,6 +369,8 @@ class InstagramSandbox(SandboxServer):
         media_id = str(17920238420000000 + self.next_id())
         shortcode = _shortcode(int(media_id))
         now = time.time()
+        posted = self.now()
+        self._posted_at[media_id] = posted
         media = {
             "id": media_id,
             "container_id": container.id,
@@ -360,7 +379,7 @@ class InstagramSandbox(SandboxServer):
             "media_product_type": "REELS",
             "shortcode": shortcode,
             "permalink": f"https://www.instagram.com/reel/{shortcode}/",
-            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime(now)),
+            "timestamp": posted.strftime("%Y-%m-%dT%H:%M:%S+0000"),
             "username": self.username,
             "sha256": container.upload.sha256,
             "size": container.upload.received,
@@ -446,7 +465,7 @@ class InstagramSandbox(SandboxServer):
                         f"metric[{index}] must be one of the following values: {', '.join(INSIGHT_METRICS)}"
                     )
                 )
-        values = metrics_for(media["id"])
+        values = self.metrics_for(media["id"])
         return self._graph(
             Response(200, insights_body(media["id"], "insights", {n: values[n] for n in requested}))
         )
@@ -526,22 +545,22 @@ def _shortcode(number: int) -> str:
     return code
 
 
-def metrics_for(media_id: str) -> dict[str, int]:
-    """Deterministic lifetime counters for one media, so tests can predict them."""
-    seed = seed_of(media_id, 8)
-    views = 500 + seed % 5000
-    likes, comments, shares, saved = views // 10, views // 50, views // 40, views // 60
+def lifetime_insights(media_id: str, posted: dt.datetime, now: dt.datetime) -> dict[str, int]:
+    """Lifetime insights of one media as of `now`: a function of its id and age, the same all day."""
+    totals = lifetime_activity(media_id, posted, now)
+    views, likes, comments = totals["views"], totals["likes"], totals["comments"]
+    shares, saved = totals["shares"], totals["saves"]
     return {
         "views": views,
-        "reach": views * 8 // 10,
+        "reach": totals["reach"],
         "likes": likes,
         "comments": comments,
         "shares": shares,
         "saved": saved,
         "total_interactions": likes + comments + shares + saved,
-        "ig_reels_avg_watch_time": 4000 + seed % 3000,
-        "ig_reels_video_view_total_time": views * 4500,
+        "ig_reels_avg_watch_time": totals["watch_seconds"] * 1000 // max(views, 1),
+        "ig_reels_video_view_total_time": totals["watch_seconds"] * 1000,
         "reposts": shares // 4,
         "follows": views // 200,
-        "profile_visits": views // 30,
+        "profile_visits": totals["clicks"],
     }

@@ -2,7 +2,9 @@
 
 It listens on one port for each of LinkedIn's two hosts. api.linkedin.com (the "api" root) serves the
 Videos API (initializeUpload, finalizeUpload, video status), the Posts API (create, read, the `q=author`
-finder), organization share statistics and member creator post analytics. www.linkedin.com (the "oauth",
+finder), organization share statistics (lifetime, or by DAY/MONTH with Rest.li 2.0 `timeIntervals` within
+the rolling 12 months) and member creator post analytics (TOTAL, or one element a day). www.linkedin.com
+(the "oauth",
 "consent" and "upload" roots) serves the consent page (GET /oauth/v2/authorization, approving at once;
 sandbox/oauth.py), the OAuth token endpoint (authorization_code and refresh grants) and the pre-signed part
 uploads (/dms-uploads/..., only ever the uploadUrls initializeUpload hands out).
@@ -42,8 +44,9 @@ from sandbox.common import (
     SandboxServer,
     TokenGrant,
     TokenRegistry,
+    activity_between,
     bearer_token,
-    seed_of,
+    lifetime_activity,
 )
 from sandbox.oauth import AuthorizationCodes, CodeRefusedError
 
@@ -176,6 +179,7 @@ class LinkedInSandbox(SandboxServer):
     """
 
     name = "linkedin"
+    analytics_routes = ("share_statistics", "member_analytics")
     roots: ClassVar[Mapping[str, str]] = {
         "api": API_HOST,
         "oauth": WWW_HOST,
@@ -346,20 +350,27 @@ class LinkedInSandbox(SandboxServer):
             ]
 
     def metrics_for(self, urn: str) -> dict[str, Any]:
-        """Deterministic lifetime statistics of a post, derived from its URN."""
-        seed = seed_of(urn, 64)
-        impressions = 500 + seed % 5000
-        stats: dict[str, Any] = {
-            "impressionCount": impressions,
-            "uniqueImpressionsCount": impressions * 7 // 10,
-            "likeCount": seed // 7 % 200,
-            "commentCount": seed // 11 % 50,
-            "shareCount": seed // 13 % 30,
-            "clickCount": seed // 17 % 100,
+        """A post's lifetime statistics as of the sandbox's now (a function of its URN and age: the
+        same all day, growing with age)."""
+        post = self._find(urn)
+        published = self.now() if post is None else _posted(post)
+        return _statistics(lifetime_activity(urn, published, self.now()))
+
+    def daily_statistics(self, urn: str, first: date, last: date) -> dict[date, dict[str, Any]]:
+        """A post's statistics for each day from `first` to `last` (from its publication day on)."""
+        post = self._find(urn)
+        if post is None:
+            return {}
+        return {
+            day: _statistics(values)
+            for day, values in activity_between(urn, _posted(post), first, last).items()
         }
-        engaged = stats["likeCount"] + stats["commentCount"] + stats["shareCount"] + stats["clickCount"]
-        stats["engagement"] = round(engaged / impressions, 6)
-        return stats
+
+    def backdate(self, post_id: str, days: float) -> None:
+        """Pretend the post (its URN) was created `days` earlier."""
+        with self._lock:
+            post = next(post for post in self._posts if post.urn == post_id)
+            post.created_at_ms -= round(days * 86_400_000)
 
     # --- Guards ----------------------------------------------------------------------------------------
 
@@ -684,7 +695,7 @@ class LinkedInSandbox(SandboxServer):
             if earlier is not None:
                 return error(422, f"Content is a duplicate of {earlier.urn}", "DUPLICATE_POST")  # [U] code
             urn = f"urn:li:share:{7_400_000_000_000_000_000 + self.next_id()}"
-            self._posts.append(SandboxPost(urn, body, video, int(time.time() * 1000)))
+            self._posts.append(SandboxPost(urn, body, video, int(self.now().timestamp() * 1000)))
         return Response(201, None, {"x-restli-id": urn})
 
     def _get_post(self, request: Request) -> Response:
@@ -722,7 +733,8 @@ class LinkedInSandbox(SandboxServer):
     # --- Analytics -------------------------------------------------------------------------------------
 
     def _share_statistics(self, request: Request) -> Response:
-        """Lifetime organic statistics of named shares (this sandbox has no timeIntervals, no page totals)."""
+        """Organic statistics of named shares: lifetime without timeIntervals, else per day (or month)
+        within the rolling 12 months (this sandbox has no page totals)."""
         if (refused := self._guard(request)) is not None:
             return refused
         query = request.query
@@ -731,8 +743,9 @@ class LinkedInSandbox(SandboxServer):
             return error(400, "q=organizationalEntity and organizationalEntity are required")
         if not self.author.startswith("urn:li:organization:") or organization != self.author:
             return self._denied(f"organizationalEntityShareStatistics for {organization}")
-        if any(name.startswith("timeIntervals") for name in query):
-            return error(400, "this sandbox serves lifetime statistics only; omit timeIntervals")
+        intervals = _time_intervals(query)
+        if isinstance(intervals, Response):
+            return intervals
         requested: list[tuple[str, str]] = []
         for parameter, key in (("shares", "share"), ("ugcPosts", "ugcPost")):
             if parameter in query:
@@ -742,14 +755,62 @@ class LinkedInSandbox(SandboxServer):
                 requested += [(key, urn) for urn in match.group(1).split(",") if urn]
         if not requested:
             return error(400, "this sandbox serves per-post statistics only; name them in shares=List(...)")
-        elements = [
-            {"organizationalEntity": organization, key: urn, "totalShareStatistics": self.metrics_for(urn)}
-            for key, urn in requested
-            if self._find(urn) is not None
-        ]
+        if intervals is None:
+            elements = [
+                {
+                    "organizationalEntity": organization,
+                    key: urn,
+                    "totalShareStatistics": self.metrics_for(urn),
+                }
+                for key, urn in requested
+                if self._find(urn) is not None
+            ]
+        else:
+            start_ms, end_ms, granularity = intervals
+            if start_ms < _ms(self.now() - timedelta(days=STATISTICS_HISTORY_DAYS)):
+                return error(
+                    400, "timeIntervals.timeRange.start must be within the past 12 months (a rolling window)"
+                )
+            elements = [
+                element
+                for key, urn in requested
+                for element in self._interval_elements(organization, key, urn, start_ms, end_ms, granularity)
+            ]
         return Response(
             200, {"elements": elements, "paging": {"start": 0, "count": len(elements), "links": []}}
         )
+
+    def _interval_elements(
+        self, organization: str, key: str, urn: str, start_ms: int, end_ms: int, granularity: str
+    ) -> list[dict[str, Any]]:
+        """Time-bound statistics of one post: one element per day (or month) of the range, up to now."""
+        end_ms = min(end_ms, _ms(self.now()))
+        if self._find(urn) is None or end_ms <= start_ms:
+            return []
+        first = datetime.fromtimestamp(start_ms / 1000, UTC).date()
+        last = datetime.fromtimestamp((end_ms - 1) / 1000, UTC).date()
+        buckets: dict[date, dict[str, Any]] = {}
+        for day, values in self.daily_statistics(urn, first, last).items():
+            bucket = day if granularity == "DAY" else day.replace(day=1)
+            if bucket in buckets:
+                totals = buckets[bucket]
+                for name in COUNT_FIELDS:
+                    totals[name] += values[name]
+                totals["engagement"] = _engagement(totals)
+            else:
+                buckets[bucket] = dict(values)
+        elements = []
+        for bucket, statistics in buckets.items():
+            following = bucket + timedelta(days=1) if granularity == "DAY" else _next_month(bucket)
+            elements.append(
+                {
+                    "organizationalEntity": organization,
+                    key: urn,
+                    "timeRange": {"start": _ms(_midnight(bucket)), "end": _ms(_midnight(following))},
+                    "totalShareStatistics": statistics,
+                }
+            )
+        return elements
 
     def _member_analytics(self, request: Request) -> Response:
         """A member's post analytics: one metric per call, TOTAL or DAILY."""
@@ -770,15 +831,27 @@ class LinkedInSandbox(SandboxServer):
         post = self._find(urn)
         if post is None:
             return error(404, f"Post {urn} does not exist", "NOT_FOUND")
-        element: dict[str, Any] = {
-            "count": self.metrics_for(urn)[MEMBER_METRICS[metric]],
-            "metricType": metric,
-            "targetEntity": {kind: urn},
-        }
-        if aggregation == "DAILY":
-            day = datetime.fromtimestamp(post.created_at_ms / 1000, UTC).date()
-            element["dateRange"] = {"start": _date(day), "end": _date(day + timedelta(days=1))}
-        return Response(200, {"elements": [element], "paging": {"start": 0, "count": 1, "links": []}})
+        if aggregation == "TOTAL":
+            elements: list[dict[str, Any]] = [
+                {
+                    "count": self.metrics_for(urn)[MEMBER_METRICS[metric]],
+                    "metricType": metric,
+                    "targetEntity": {kind: urn},
+                }
+            ]
+        else:
+            days = self.daily_statistics(urn, _posted(post).date(), self.now().date())
+            elements = [
+                {
+                    "count": values[MEMBER_METRICS[metric]],
+                    "metricType": metric,
+                    "targetEntity": {kind: urn},
+                    "dateRange": {"start": _date(day), "end": _date(day + timedelta(days=1))},
+                }
+                for day, values in days.items()
+            ]
+        paging = {"start": 0, "count": len(elements), "links": []}
+        return Response(200, {"elements": elements, "paging": paging})
 
 
 def _json(request: Request) -> Any:
@@ -787,6 +860,81 @@ def _json(request: Request) -> Any:
         return request.json()
     except ValueError:
         return None
+
+
+STATISTICS_HISTORY_DAYS = 365  # "only within the past 12 months, using a rolling 12-month window"
+COUNT_FIELDS = (
+    "impressionCount", "uniqueImpressionsCount", "likeCount", "commentCount", "shareCount", "clickCount"
+)  # fmt: skip
+_TIME_INTERVALS = re.compile(
+    r"\(timeRange:\(start:(?P<start>\d+),end:(?P<end>\d+)\),timeGranularityType:(?P<kind>[A-Z]+)\)"
+    r"|\(timeGranularityType:(?P<kind2>[A-Z]+),timeRange:\(start:(?P<start2>\d+),end:(?P<end2>\d+)\)\)"
+)
+
+
+def _statistics(values: dict[str, int]) -> dict[str, Any]:
+    """totalShareStatistics from a post's activity (lifetime or one day's)."""
+    statistics: dict[str, Any] = {
+        "impressionCount": values["impressions"],
+        "uniqueImpressionsCount": values["reach"],
+        "likeCount": values["likes"],
+        "commentCount": values["comments"],
+        "shareCount": values["shares"],
+        "clickCount": values["clicks"],
+    }
+    statistics["engagement"] = _engagement(statistics)
+    return statistics
+
+
+def _engagement(statistics: dict[str, Any]) -> float:
+    engaged = sum(statistics[name] for name in ("likeCount", "commentCount", "shareCount", "clickCount"))
+    return round(engaged / statistics["impressionCount"], 6) if statistics["impressionCount"] else 0.0
+
+
+def _time_intervals(query: dict[str, str]) -> tuple[int, int, str] | Response | None:
+    """timeIntervals in Rest.li 2.0 syntax `(timeRange:(start:MS,end:MS),timeGranularityType:DAY)`, or
+    the older dotted parameters; None when absent (lifetime statistics)."""
+    dotted = {name: value for name, value in query.items() if name.startswith("timeIntervals.")}
+    if "timeIntervals" in query:
+        match = _TIME_INTERVALS.fullmatch(query["timeIntervals"])
+        if match is None:
+            return error(
+                400,
+                "timeIntervals must be "
+                "(timeRange:(start:<epoch ms>,end:<epoch ms>),timeGranularityType:DAY|MONTH)",
+            )
+        start = match.group("start") or match.group("start2")
+        end = match.group("end") or match.group("end2")
+        kind = match.group("kind") or match.group("kind2")
+    elif dotted:
+        start = dotted.get("timeIntervals.timeRange.start", "")
+        end = dotted.get("timeIntervals.timeRange.end", "")
+        kind = dotted.get("timeIntervals.timeGranularityType", "")
+        if not (start.isdigit() and end.isdigit()):
+            return error(400, "timeIntervals.timeRange.start and .end must be epoch milliseconds")
+    else:
+        return None
+    if kind not in ("DAY", "MONTH"):
+        return error(400, f"timeGranularityType {kind!r} is not one of DAY, MONTH")
+    if int(start) >= int(end):
+        return error(400, "timeIntervals.timeRange.start must be before its end")
+    return int(start), int(end), kind
+
+
+def _posted(post: SandboxPost) -> datetime:
+    return datetime.fromtimestamp(post.created_at_ms / 1000, UTC)
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
 def _date(day: date) -> dict[str, int]:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sandbox.common import SandboxServer, running
@@ -45,6 +46,16 @@ DECLARATIONS = {
 class SandboxSuite:
     servers: dict[str, SandboxServer]
     env: dict[str, str]
+
+    def set_now(self, moment: datetime | None) -> None:
+        """Stop every sandbox's clock at `moment` (None: the real time again); see SandboxServer.set_now."""
+        for server in self.servers.values():
+            server.set_now(moment)
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move every sandbox's clock `seconds` on (a day of metrics: 86400)."""
+        for server in self.servers.values():
+            server.advance_clock(seconds)
 
 
 def build_servers(data_dir: Path, processing_polls: int = 1) -> dict[str, SandboxServer]:

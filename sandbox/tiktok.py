@@ -5,7 +5,8 @@ port for each of TikTok's hosts: www.tiktok.com (the "consent" root: the Login K
 GET /v2/auth/authorize/, approving at once, PKCE S256 for desktop apps; sandbox/oauth.py),
 open.tiktokapis.com (the "api" and "oauth" roots: OAuth v2 code exchange and refresh with rotating refresh
 tokens, creator_info/query, Direct Post video/init with the chunk arithmetic, status/fetch with processing
-and moderation spread over polls, the Display API's video/query) and open-upload.tiktokapis.com (the
+and moderation spread over polls, the Display API's video/query: lifetime counters only, 600 a minute) and
+open-upload.tiktokapis.com (the
 "upload" root: the chunk PUTs to the upload_url init hands out; sequential, Content-Range checked,
 206/201/416/403/404 as the media transfer guide says; a repeated chunk, the last one included, is answered
 416 with the progress, so one upload_url never posts twice; a 5xx can be injected on the last chunk before
@@ -17,6 +18,7 @@ the way, so a 1 GB upload costs no memory.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -38,7 +40,7 @@ from sandbox.common import (
     TokenGrant,
     TokenRegistry,
     bearer_token,
-    seed_of,
+    lifetime_activity,
 )
 from sandbox.oauth import AuthorizationCodes, CodeRefusedError
 
@@ -196,6 +198,8 @@ class TikTokSandbox(SandboxServer):
     local port of its own (a sandbox)."""
 
     name = "tiktok"
+    analytics_routes = ("video_query",)
+    video_query_per_minute = 600  # Display API: 600 requests a minute per app, sliding (spec 3.4)
     roots: ClassVar[Mapping[str, str]] = {
         "api": OPEN_HOST,
         "oauth": OPEN_HOST,
@@ -246,6 +250,7 @@ class TikTokSandbox(SandboxServer):
         self._rejections: list[str] = []
         self._posts: list[dict[str, Any]] = []
         super().__init__(data_dir)
+        self._query_times: list[float] = []
 
     def routes(self) -> dict[str, list[Route]]:
         return {
@@ -302,10 +307,11 @@ class TikTokSandbox(SandboxServer):
             return sum(task.state != "uploading" for task in self._tasks.values())
 
     def video_object(self, video_id: str) -> dict[str, Any]:
-        """The Display API video object of a stored post; counters are derived from its id, so stable."""
+        """The Display API video object of a stored post; its counters are lifetime totals as of the
+        sandbox's now (a function of the id and the post's age: the same all day, growing with age)."""
         post = next(post for post in self.posts if post["id"] == video_id)
-        seed = seed_of(video_id, 8)
-        views = 100 + seed % 100_000
+        published = dt.datetime.fromtimestamp(post["create_time"], dt.UTC)
+        totals = lifetime_activity(video_id, published, self.now())
         return {
             "id": video_id,
             "create_time": post["create_time"],
@@ -318,11 +324,17 @@ class TikTokSandbox(SandboxServer):
             "embed_link": f"https://www.tiktok.com/player/v1/{video_id}",
             "embed_html": f'<blockquote class="tiktok-embed" data-video-id="{video_id}"></blockquote>',
             "cover_image_url": f"{self.base_url}/cover/{video_id}.jpeg",
-            "view_count": views,
-            "like_count": views // 7,
-            "comment_count": views // 53,
-            "share_count": views // 101,
+            "view_count": totals["views"],
+            "like_count": totals["likes"],
+            "comment_count": totals["comments"],
+            "share_count": totals["shares"],
         }
+
+    def backdate(self, post_id: str, days: float) -> None:
+        """Pretend the video was posted `days` earlier (its create_time moves)."""
+        with self._lock:
+            post = next(post for post in self._posts if post["id"] == post_id)
+            post["create_time"] -= round(days * 86400)
 
     # --- helpers -----------------------------------------------------------------------------------------
 
@@ -678,7 +690,7 @@ class TikTokSandbox(SandboxServer):
                     "caption": task.post_info.get("title", ""),
                     "privacy_level": task.post_info.get("privacy_level"),
                     "post_info": dict(task.post_info),
-                    "create_time": int(time.time()),
+                    "create_time": int(self.now().timestamp()),
                     "duration": task.media.get("duration", 0.0),
                     "width": task.media.get("width"),
                     "height": task.media.get("height"),
@@ -693,6 +705,12 @@ class TikTokSandbox(SandboxServer):
         refused = self._unauthorised(request)
         if refused is not None:
             return refused
+        now = time.monotonic()
+        with self._lock:
+            self._query_times = [moment for moment in self._query_times if moment > now - 60.0]
+            if len(self._query_times) >= self.video_query_per_minute:
+                return self.throttled(None, "video_query")
+            self._query_times.append(now)
         fields = [name for name in request.query.get("fields", "").split(",") if name]
         if not fields or not set(fields) <= VIDEO_FIELDS:
             return failure(

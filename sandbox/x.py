@@ -6,7 +6,9 @@ the v2 chunked media upload (initialize with a schema that allows no other prope
 multipart/form-data or base64 JSON, finalize, STATUS with processing states over polls), POST /2/tweets
 (280 weighted characters counted as twitter-text's config v3 counts them, processed media only, duplicate
 content refused with 403), the GETs the client reconciles and measures with (users/me, a user's timeline,
-tweet lookup with public metrics), and OAuth 2.0: the consent page (GET /i/oauth2/authorize, approving at
+tweet lookup with lifetime public metrics, and GET /2/tweets/analytics: daily, hourly, weekly or total
+series of each post's metrics from its creation on, start_time within the last 30 days), and OAuth 2.0: the
+consent page (GET /i/oauth2/authorize, approving at
 once, PKCE required; sandbox/oauth.py), the authorization_code grant (30-second codes, a refresh token only
 with offline.access) and the refresh grant with rotating refresh tokens.
 Every api.x.com response carries x-rate-limit-limit/remaining/reset of a real 15-minute per-user window;
@@ -31,7 +33,7 @@ import time
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
@@ -46,9 +48,10 @@ from sandbox.common import (
     Route,
     SandboxServer,
     TokenRegistry,
+    activity_between,
     bearer_token,
+    lifetime_activity,
     read_multipart,
-    seed_of,
 )
 from sandbox.oauth import AuthorizationCodes, CodeRefusedError
 
@@ -146,6 +149,7 @@ RATE_LIMITS: dict[str, int] = {
     "tweets_lookup": 5000,
     "users_me": 75,
     "users_tweets": 900,
+    "tweets_analytics": 300,
     "unrouted": 900,
 }
 
@@ -253,6 +257,60 @@ def not_found(resource_type: str, value: str) -> _RefusalError:
         "type": PROBLEMS + "resource-not-found",
     }
     return _RefusalError(problem(404, "resource-not-found", "Not Found Error", detail, [error]))
+
+
+ANALYTICS_FIELDS = (
+    "impressions", "engagements", "likes", "retweets", "replies", "quote_tweets", "bookmarks", "shares",
+    "url_clicks", "user_profile_clicks", "media_views", "detail_expands",
+)  # fmt: skip
+ANALYTICS_GRANULARITIES = ("hourly", "daily", "weekly", "total")
+ANALYTICS_PARAMETERS = frozenset({"ids", "start_time", "end_time", "granularity", "analytics.fields"})
+ANALYTICS_WINDOW_DAYS = 30  # spec 6.8: the history window is not stated; planned as the 30 days of
+# non-public metrics
+
+
+def _analytics_metrics(values: dict[str, int]) -> dict[str, int]:
+    """One day's analytics fields, from the post's activity that day."""
+    metrics = {
+        "impressions": values["impressions"],
+        "likes": values["likes"],
+        "retweets": values["shares"],
+        "replies": values["comments"],
+        "quote_tweets": values["shares"] // 4,
+        "bookmarks": values["saves"],
+        "shares": values["shares"] // 3,
+        "url_clicks": values["clicks"],
+        "user_profile_clicks": values["clicks"] // 3,
+        "media_views": values["views"],
+        "detail_expands": values["clicks"] // 2,
+    }
+    metrics["engagements"] = sum(
+        metrics[name] for name in ("likes", "retweets", "replies", "quote_tweets", "bookmarks", "url_clicks")
+    )
+    return metrics
+
+
+def _hour_share(value: int, hour: int) -> int:
+    """Hour `hour`'s part of a day's `value`: the 24 parts add up to it."""
+    base, rest = divmod(value, 24)
+    return base + (1 if hour < rest else 0)
+
+
+def _parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _query_time(query: dict[str, str], name: str) -> datetime:
+    """An RFC 3339 query time (YYYY-MM-DDTHH:mm:ssZ, with or without fractions or an offset)."""
+    text = query[name]
+    if not _RFC3339.fullmatch(text):
+        raise invalid(
+            f"The `{name}` query parameter value [{text}] is not a valid RFC 3339 date-time", {name: [text]}
+        )
+    return _parse_time(text)
+
+
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 
 
 def snowflake(sequence: int) -> str:
@@ -382,10 +440,11 @@ class _SegmentWriter:
 class XSandbox(SandboxServer):
     """The X API v2 as a local server (SANDBOX). Route names for `inject(Fault(route=...))`:
     consent, oauth_token, media_initialize, media_append, media_finalize, media_status, tweets_create,
-    tweets_lookup, users_me, users_tweets.
+    tweets_lookup, tweets_analytics, users_me, users_tweets.
     """
 
     name = "x"
+    analytics_routes = ("tweets_analytics",)
     roots: ClassVar[Mapping[str, str]] = {"api": API_HOST, "oauth": API_HOST, "consent": WWW_HOST}
     configured_roots = ("api", "oauth")
     consent_path = "/i/oauth2/authorize"
@@ -461,6 +520,7 @@ class XSandbox(SandboxServer):
             ("GET", r"/2/media/upload", "media_status", self._authorised(self._status)),
             ("POST", r"/2/tweets", "tweets_create", self._authorised(self._create_tweet)),
             ("GET", r"/2/tweets", "tweets_lookup", self._authorised(self._lookup)),
+            ("GET", r"/2/tweets/analytics", "tweets_analytics", self._authorised(self._analytics)),
             ("GET", r"/2/users/me", "users_me", self._authorised(self._me)),
             ("GET", r"/2/users/(?P<user_id>[^/]+)/tweets", "users_tweets", self._authorised(self._timeline)),
         ]
@@ -504,18 +564,138 @@ class XSandbox(SandboxServer):
             return [dict(post) for post in self._posts]
 
     def public_metrics(self, post_id: str) -> dict[str, int]:
-        """Deterministic counters of a post (the same on every call), as GET /2/tweets reports them."""
-        seed = seed_of(post_id)
-        impressions = 1000 + seed % 90_000
+        """A post's lifetime counters as GET /2/tweets reports them, as of the sandbox's now: the sum of
+        its daily analytics since it was posted (the same on every call of a day, growing with age)."""
+        totals = lifetime_activity(post_id, self._created(post_id), self.now())
         return {
-            "retweet_count": (seed >> 8) % 300,
-            "reply_count": (seed >> 16) % 120,
-            "like_count": (seed >> 24) % 2000,
-            "quote_count": (seed >> 32) % 40,
-            "bookmark_count": (seed >> 40) % 150,
-            "impression_count": impressions,
-            "view_count": impressions // 2,
+            "retweet_count": totals["shares"],
+            "reply_count": totals["comments"],
+            "like_count": totals["likes"],
+            "quote_count": totals["shares"] // 4,
+            "bookmark_count": totals["saves"],
+            "impression_count": totals["impressions"],
+            "view_count": totals["views"],
         }
+
+    def daily_analytics(self, post_id: str, first: date, last: date) -> dict[date, dict[str, int]]:
+        """What GET /2/tweets/analytics reports for each day from `first` to `last` (all its fields)."""
+        return {
+            day: _analytics_metrics(values)
+            for day, values in activity_between(post_id, self._created(post_id), first, last).items()
+        }
+
+    def backdate(self, post_id: str, days: float) -> None:
+        """Pretend the post was created `days` earlier (its created_at moves; its id keeps its time)."""
+        with self._state_lock:
+            post = next(post for post in self._posts if post["id"] == post_id)
+            moved = _parse_time(post["created_at"]) - timedelta(days=days)
+            post["created_at"] = moved.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+    def _created(self, post_id: str) -> datetime:
+        with self._state_lock:
+            post = next(post for post in self._posts if post["id"] == post_id)
+            return _parse_time(post["created_at"])
+
+    # --- GET /2/tweets/analytics -----------------------------------------------------------------------
+
+    def _analytics(self, request: Request) -> Response:
+        query = request.query
+        _refuse_unknown(query, ANALYTICS_PARAMETERS)
+        ids = [value for value in query.get("ids", "").split(",") if value]
+        if not 1 <= len(ids) <= 100 or not all(_DIGITS.fullmatch(value) for value in ids):
+            raise invalid("The `ids` query parameter needs 1 to 100 comma-separated post ids", {"ids": ids})
+        for name in ("start_time", "end_time", "granularity", "analytics.fields"):
+            if not query.get(name):
+                raise invalid(f"The `{name}` query parameter can not be empty", {name: [""]})
+        granularity = query["granularity"]
+        if granularity not in ANALYTICS_GRANULARITIES:
+            raise invalid(
+                f"The `granularity` query parameter value [{granularity}] is not one of "
+                f"[{', '.join(ANALYTICS_GRANULARITIES)}]",
+                {"granularity": [granularity]},
+            )
+        fields = [name for name in query["analytics.fields"].split(",") if name]
+        unknown = [name for name in fields if name not in ANALYTICS_FIELDS]
+        if unknown or not fields:
+            raise invalid(
+                f"The `analytics.fields` query parameter value [{(unknown or [''])[0]}] is not one of "
+                f"[{', '.join(ANALYTICS_FIELDS)}]",
+                {"analytics.fields": unknown},
+            )
+        start, end = (_query_time(query, name) for name in ("start_time", "end_time"))
+        now = self.now()
+        if start >= end:
+            raise invalid("The `start_time` query parameter value must be before the `end_time` value")
+        if start < now - timedelta(days=ANALYTICS_WINDOW_DAYS):
+            raise invalid(
+                "The `start_time` query parameter value must be within the last "
+                f"{ANALYTICS_WINDOW_DAYS} days",
+                {"start_time": [query["start_time"]]},
+            )
+        end = min(end, now)
+        with self._state_lock:
+            known = {post["id"] for post in self._posts}
+        data = [
+            {"id": post_id, "timestamped_metrics": self._series(post_id, start, end, granularity, fields)}
+            for post_id in ids
+            if post_id in known
+        ]
+        body: dict[str, Any] = {"data": data} if data else {}
+        missing = [value for value in ids if value not in known]
+        if missing:
+            body["errors"] = [
+                {
+                    "value": value,
+                    "detail": f"Could not find tweet with ids: [{value}].",
+                    "title": "Not Found Error",
+                    "resource_type": "tweet",
+                    "parameter": "ids",
+                    "resource_id": value,
+                    "type": PROBLEMS + "resource-not-found",
+                }
+                for value in missing
+            ]
+        return Response(200, body)
+
+    def _series(
+        self, post_id: str, start: datetime, end: datetime, granularity: str, fields: list[str]
+    ) -> list[dict[str, Any]]:
+        """The post's metrics in buckets of `granularity` between `start` and `end`."""
+        if end <= start:
+            return []
+        days = self.daily_analytics(post_id, start.date(), (end - timedelta(microseconds=1)).date())
+        buckets: list[tuple[datetime, dict[str, int]]] = []
+        if granularity == "hourly":
+            for day, values in days.items():
+                midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
+                for hour in range(24):
+                    moment = midnight + timedelta(hours=hour)
+                    if start <= moment + timedelta(hours=1) and moment < end:
+                        buckets.append((moment, {k: _hour_share(v, hour) for k, v in values.items()}))
+        elif granularity == "total":
+            totals = dict.fromkeys(ANALYTICS_FIELDS, 0)
+            for values in days.values():
+                for name in ANALYTICS_FIELDS:
+                    totals[name] += values[name]
+            buckets.append((start, totals))
+        else:
+            size = 7 if granularity == "weekly" else 1
+            for day, values in days.items():
+                index = (day - start.date()).days // size
+                bucket_day = start.date() + timedelta(days=index * size)
+                moment = datetime(bucket_day.year, bucket_day.month, bucket_day.day, tzinfo=UTC)
+                if buckets and buckets[-1][0] == moment:
+                    for name in ANALYTICS_FIELDS:
+                        buckets[-1][1][name] += values[name]
+                else:
+                    buckets.append((moment, dict(values)))
+        return [
+            {
+                "timestamp": moment.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                "metrics": {name: values[name] for name in fields},
+            }
+            for moment, values in buckets
+        ]
 
     # --- every response: rate-limit window headers ----------------------------------------------------
 
@@ -866,7 +1046,7 @@ class XSandbox(SandboxServer):
                     "sha256": upload.sha256 if upload else None,
                     "size": upload.total_bytes if upload else 0,
                     "author_id": self.user_id,
-                    "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                    "created_at": self.now().strftime("%Y-%m-%dT%H:%M:%S.000Z"),
                 }
             )
             self._tweets_today += 1

@@ -8,7 +8,9 @@ of the wrong host is 404 there. The resumable `videos.insert` (POST
 /upload/youtube/v3/videos?uploadType=resumable with X-Upload-Content-Length/-Type and the Video metadata,
 validated as YouTube validates it; PUT <session> with Content-Range, 308 + Range until the last byte,
 then the Video; `bytes */<total>` queries), `videos.list` with processing simulated over polls,
-`reports.query` with deterministic daily rows, Google's consent page (GET /o/oauth2/v2/auth, approving at
+`reports.query` with deterministic daily rows from the video's upload day (the last `reporting_delay_days`,
+2 by default, not yet reported; lifetime `statistics` are those days summed through today), Google's
+consent page (GET /o/oauth2/v2/auth, approving at
 once; see sandbox/oauth.py) and its token endpoint (POST /token: the authorization_code grant, a refresh
 token only after access_type=offline, and the refresh grant, without rotation).
 Errors use Google's JSON error format. The videos.insert quota follows the current model (its own
@@ -115,6 +117,7 @@ QUOTA_MESSAGE = (
 )
 INVALID_TOKEN_CHALLENGE = 'Bearer realm="https://accounts.google.com/", error="invalid_token"'
 _CONTENT_RANGE = re.compile(r"bytes (?:\*|(?P<first>\d+)-(?P<last>\d+))/(?P<total>\d+|\*)")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 DATA_HOST = "youtube.googleapis.com"
 UPLOAD_HOST = "www.googleapis.com"
 TOKEN_HOST = "oauth2.googleapis.com"
@@ -235,6 +238,7 @@ class YouTubeSandbox(SandboxServer):
     """
 
     name = "youtube"
+    analytics_routes = ("reports_query",)
     roots: ClassVar[Mapping[str, str]] = {
         "api": DATA_HOST,
         "upload": UPLOAD_HOST,
@@ -257,7 +261,7 @@ class YouTubeSandbox(SandboxServer):
         token_lifetime_s: float = 3599.0,
         strict_chunk_alignment: bool = True,
         reject_duplicates: bool = True,
-        reporting_delay_days: int = 0,
+        reporting_delay_days: int = 2,
     ) -> None:
         # The consent route is registered by the base class, so the code store must exist first.
         self.codes = AuthorizationCodes(client_id=client_id, scopes=KNOWN_SCOPES, options=("access_type",))
@@ -338,11 +342,14 @@ class YouTubeSandbox(SandboxServer):
         headers = {} if wait_s is None else {"Retry-After": str(math.ceil(wait_s))}
         return google_error(status, "rateLimitExceeded", message, domain="usageLimits", headers=headers)
 
-    def age_post(self, video_id: str, days: int) -> None:
+    def age_post(self, video_id: str, days: float) -> None:
         """Pretend the video was uploaded `days` earlier (for daily analytics history)."""
         with self._state:
             video = self._videos[video_id]
             video.uploaded_at -= dt.timedelta(days=days)
+
+    def backdate(self, post_id: str, days: float) -> None:
+        self.age_post(post_id, days)
 
     @property
     def posts(self) -> list[dict[str, Any]]:
@@ -364,15 +371,25 @@ class YouTubeSandbox(SandboxServer):
             ]
 
     def statistics(self, video_id: str) -> dict[str, int]:
-        """Deterministic lifetime counters of a video (the same on every call)."""
-        seed = seed_of(video_id)
-        views = 500 + seed % 50_000
+        """Lifetime counters of a video as of the sandbox's now: the sum of its daily reports from its
+        upload day through today (the Data API has no reporting delay), so they grow with its age and
+        are the same on every call of the same day."""
+        with self._state:
+            uploaded = self._videos[video_id].uploaded_at
+        today = self.now().date()
+        totals = {"views": 0, "likes": 0, "dislikes": 0, "comments": 0}
+        day = uploaded.date()
+        while day <= today:
+            values = self.daily_report(video_id, day)
+            for name in totals:
+                totals[name] += values[name]
+            day += dt.timedelta(days=1)
         return {
-            "viewCount": views,
-            "likeCount": views // 12,
-            "dislikeCount": 0,
+            "viewCount": totals["views"],
+            "likeCount": totals["likes"],
+            "dislikeCount": totals["dislikes"],
             "favoriteCount": 0,
-            "commentCount": (seed >> 20) % 300,
+            "commentCount": totals["comments"],
         }
 
     def daily_report(self, video_id: str, day: dt.date) -> dict[str, int]:
@@ -710,7 +727,7 @@ class YouTubeSandbox(SandboxServer):
                 sha256=sha256,
                 size=session.total,
                 path=path,
-                uploaded_at=dt.datetime.now(dt.UTC),
+                uploaded_at=self.now(),
                 polls_left=self.processing_polls,
                 outcome=outcome,
             )
@@ -821,10 +838,19 @@ class YouTubeSandbox(SandboxServer):
                 raise _bad("required", f"Required parameter: {name}", location=name)
         if query["ids"] not in ("channel==MINE", f"channel=={self.channel_id}"):
             raise _RefusalError(google_error(403, "forbidden", "Forbidden"))
-        try:
-            start, end = dt.date.fromisoformat(query["startDate"]), dt.date.fromisoformat(query["endDate"])
-        except ValueError:
-            raise _bad("invalid", "Dates must be YYYY-MM-DD.", location="startDate") from None
+        dates: list[dt.date] = []
+        for name in ("startDate", "endDate"):
+            try:
+                if not _ISO_DAY.fullmatch(query[name]):
+                    raise ValueError(name)
+                dates.append(dt.date.fromisoformat(query[name]))
+            except ValueError:
+                raise _bad(
+                    "invalid",
+                    f"Invalid value '{query[name]}'. Values must match the format YYYY-MM-DD.",
+                    location=name,
+                ) from None
+        start, end = dates
         if start > end:
             raise _bad("invalid", "The query is not supported: startDate is after endDate.")
         metrics = query["metrics"].split(",")
@@ -835,7 +861,7 @@ class YouTubeSandbox(SandboxServer):
         if dimensions not in ("", "day"):
             raise _bad("invalid", "The query is not supported.", location="dimensions")
         video_ids = self._filtered_videos(query.get("filters", ""))
-        last_day = min(end, dt.datetime.now(dt.UTC).date() - dt.timedelta(days=self.reporting_delay_days))
+        last_day = min(end, self.now().date() - dt.timedelta(days=self.reporting_delay_days))
         daily: dict[dt.date, dict[str, int]] = {}
         with self._state:
             for video_id in video_ids:

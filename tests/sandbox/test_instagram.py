@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from sandbox.common import Fault
-from sandbox.instagram import InstagramSandbox, metrics_for
+from sandbox.instagram import InstagramSandbox
 
 DATA = bytes(range(256)) * 4096  # 1 MiB of upload body; the sandbox checks protocol, not pixels
 
@@ -360,8 +360,8 @@ def test_insights_are_lifetime_values_in_graphs_shape(
         f"{media_id}/insights/views/lifetime",
     )
     assert [entry["values"][0]["value"] for entry in body["data"]] == [
-        metrics_for(media_id)["views"],
-        metrics_for(media_id)["likes"],
+        sandbox.metrics_for(media_id)["views"],
+        sandbox.metrics_for(media_id)["likes"],
     ]
     assert (
         "must be one of"

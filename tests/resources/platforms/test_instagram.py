@@ -25,7 +25,7 @@ from resources.platforms.http import RetryPolicy
 from resources.platforms.instagram import Container, InstagramClient
 from resources.platforms.resource import InstagramResource
 from sandbox.common import Fault, TokenGrant
-from sandbox.instagram import InstagramSandbox, metrics_for
+from sandbox.instagram import InstagramSandbox
 from tests.media import grow_mp4
 
 CAPTION = "A lighthouse keeper hears a knock at midnight. #story"
@@ -500,7 +500,7 @@ def test_metrics_are_the_lifetime_insights_of_the_reel(
     client: InstagramClient, sandbox: InstagramSandbox, factory: sessionmaker[Session], video: Path
 ) -> None:
     post_id = publish_once(client, reel(video), journal_for(factory, video)).post.post_id
-    expected = metrics_for(post_id)
+    expected = sandbox.metrics_for(post_id)
 
     metrics = client.metrics(post_id)
     assert (metrics.views, metrics.likes, metrics.comments, metrics.shares) == (
