@@ -18,10 +18,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pellacia_assets.cli.production import prepare, require_stories, run_job
 from pellacia_assets.cli.serve import ServeError, running_serve
+from pellacia_assets.delivery.sidecar import DeliveryError, schedule_time
+from pellacia_assets.delivery.sidecar import zone_named as sidecar_zone
 from pellacia_assets.publishing import UploadTarget
 from pellacia_assets.settings import Settings
 from resources.database.post_queue import RUN_PRIORITY, QueueError
@@ -237,30 +239,28 @@ def cancel_waiting(settings: Settings, targets: Sequence[UploadTarget], reason: 
 
 def parse_at(text: str, zone: ZoneInfo, now: datetime | None = None) -> datetime:
     """`--at "2026-12-27 14:00"` (ISO 8601; `T` or a space; seconds and an offset optional) read in
-    `zone` unless it carries its own offset. A time more than a minute past is refused."""
-    cleaned = text.strip()
-    try:
-        moment = datetime.fromisoformat(cleaned)
-    except ValueError:
-        moment = None
-    if moment is None or len(cleaned) <= len("2026-12-27"):
+    `zone` unless it carries its own offset, as a sidecar's `scheduled_at` is; a local time the clocks
+    skip, and one more than a minute past, are refused."""
+    if len(text.strip()) <= len("2026-12-27"):
         raise ScheduleError(f"--at {text!r}: expected a date and a time, e.g. '2026-12-27 14:00'")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
+    try:
+        moment = schedule_time(text, zone, "schedule", field="--at")
+    except DeliveryError as error:
+        raise ScheduleError(f"{error} (expected a date and a time, e.g. '2026-12-27 14:00')") from None
     current = now or datetime.now(UTC)
     if moment < current - PAST_TOLERANCE:
-        there = current.astimezone(moment.tzinfo).strftime("%Y-%m-%d %H:%M")
+        there = current.astimezone(zone).strftime("%Y-%m-%d %H:%M")
         raise ScheduleError(f"--at {text!r} is in the past (it is {there} there now)")
-    return max(moment.astimezone(UTC), current)
+    return max(moment, current)
 
 
 def zone_named(name: str | None, default: ZoneInfo) -> ZoneInfo:
     if not name:
         return default
     try:
-        return ZoneInfo(name.strip())
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ScheduleError(f"--timezone {name!r}: not a known time zone (e.g. America/New_York)") from None
+        return sidecar_zone(name, "schedule", field="--timezone")
+    except DeliveryError as error:
+        raise ScheduleError(str(error)) from None
 
 
 def cmd_schedule_add(settings: Settings, args: argparse.Namespace) -> int:

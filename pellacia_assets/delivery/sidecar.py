@@ -156,36 +156,37 @@ def parse_hashtags(value: object, platforms: tuple[str, ...], origin: str) -> tu
     return tuple(chosen.values())
 
 
-def zone_named(name: str, origin: str) -> ZoneInfo:
+def zone_named(name: str, origin: str, field: str = "'timezone'") -> ZoneInfo:
+    """An IANA zone; `field` names where it came from in the error (a sidecar key, a CLI option)."""
     try:
         return ZoneInfo(name.strip())
     except (ZoneInfoNotFoundError, ValueError, OSError) as error:
         raise DeliveryError(
-            f"{origin}: 'timezone' {name!r} is not a known time zone (e.g. America/New_York)"
+            f"{origin}: {field} {name!r} is not a known time zone (e.g. America/New_York)"
         ) from error
 
 
-def schedule_time(text: str, zone: ZoneInfo, origin: str, *, offset_allowed: bool = True) -> datetime:
+def schedule_time(
+    text: str, zone: ZoneInfo, origin: str, *, offset_allowed: bool = True, field: str = "'scheduled_at'"
+) -> datetime:
     """`2026-12-27T14:00` (or with a space) in `zone`, as UTC. A time carrying its own offset is taken as
     it is where `offset_allowed`; a local time the clocks skip (a daylight-saving gap) is refused."""
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError as error:
         raise DeliveryError(
-            f"{origin}: 'scheduled_at' {text!r} is not a date and time such as 2026-12-27T14:00"
+            f"{origin}: {field} {text!r} is not a date and time such as 2026-12-27T14:00"
         ) from error
     if moment.tzinfo is not None:
         if not offset_allowed and moment.utcoffset() != moment.astimezone(zone).utcoffset():
             raise DeliveryError(
-                f"{origin}: 'scheduled_at' {text!r} carries an offset that is not {zone.key}'s; "
+                f"{origin}: {field} {text!r} carries an offset that is not {zone.key}'s; "
                 "drop the offset or the 'timezone'"
             )
         return moment.astimezone(UTC)
     local = moment.replace(tzinfo=zone)
     if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != moment:
-        raise DeliveryError(
-            f"{origin}: 'scheduled_at' {text!r} does not exist in {zone.key} (the clocks skip it)"
-        )
+        raise DeliveryError(f"{origin}: {field} {text!r} does not exist in {zone.key} (the clocks skip it)")
     return local.astimezone(UTC)
 
 

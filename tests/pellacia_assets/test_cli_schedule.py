@@ -142,3 +142,5 @@ def test_at_reads_the_zone_given_an_offset_given_and_a_minute_late() -> None:
     assert parse_at("2026-12-27 11:59:30", ZoneInfo("UTC"), now) == now, "a moment ago: now"
     with pytest.raises(ScheduleError, match="is in the past"):
         parse_at("2026-12-27 11:58:30", ZoneInfo("UTC"), now)
+    with pytest.raises(ScheduleError, match="does not exist in America/New_York"):
+        parse_at("2027-03-14 02:30", NEW_YORK, now)  # the clocks skip from 02:00 to 03:00 that night
