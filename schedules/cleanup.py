@@ -5,10 +5,11 @@ from datetime import timedelta
 import dagster as dg
 
 from pellacia_assets.cleanup import clean_media
+from pellacia_assets.posting.policy import timezone_name
 from pellacia_assets.settings import Settings
 from resources.database.resource import DatabaseResource
 from resources.media_store.resource import MediaStoreResource
-from schedules.timing import LOW_PRIORITY, factory_timezone
+from schedules.timing import LOW_PRIORITY
 
 
 @dg.op(description="Remove temporary and orphaned media and the rendered files of long-published stories.")
@@ -47,6 +48,6 @@ cleanup_schedule = dg.ScheduleDefinition(
     name="nightly_cleanup",
     job=cleanup_job,
     cron_schedule="30 3 * * *",
-    execution_timezone=factory_timezone(),
+    execution_timezone=timezone_name(),
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )

@@ -4,10 +4,11 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from pellacia_assets.posting.policy import timezone_name
 from resources.alerts.digest import digest_text
 from resources.alerts.resource import AlertsResource
 from resources.database.resource import DatabaseResource
-from schedules.timing import LOW_PRIORITY, factory_timezone
+from schedules.timing import LOW_PRIORITY
 
 
 @dg.op(description="Send the last 24 hours' posts, queue, failures and manual entries to the alert channels.")
@@ -35,6 +36,6 @@ digest_schedule = dg.ScheduleDefinition(
     name="daily_digest",
     job=digest_job,
     cron_schedule="0 8 * * *",
-    execution_timezone=factory_timezone(),
+    execution_timezone=timezone_name(),
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )

@@ -123,7 +123,7 @@ class PostingPolicy:
             if _set(f"PELLACIA_{platform.upper()}_DAILY_CAP")
         }
         quiet = os.environ.get("PELLACIA_QUIET_HOURS", "").strip()
-        zone_name = os.environ.get("PELLACIA_TIMEZONE", "").strip() or "UTC"
+        zone_name = timezone_name()
         try:
             zone = ZoneInfo(zone_name)
         except (ZoneInfoNotFoundError, ValueError) as error:
@@ -138,6 +138,11 @@ class PostingPolicy:
             timezone=zone,
             platforms=tuple(parse_platforms(listed)) if listed else PLATFORMS,
         )
+
+
+def timezone_name() -> str:
+    """PELLACIA_TIMEZONE (default UTC): quiet hours, daily caps, `schedule --at` and the schedules' zone."""
+    return os.environ.get("PELLACIA_TIMEZONE", "").strip() or "UTC"
 
 
 def _set(name: str) -> bool:

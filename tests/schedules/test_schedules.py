@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pellacia_assets.posting.policy import timezone_name
 from pellacia_assets.settings import Settings
 from resources.alerts.resource import AlertsResource
 from resources.database.resource import DatabaseResource
@@ -14,7 +15,6 @@ from resources.media_store.resource import MediaStoreResource
 from sandbox.telegram import telegram_sandbox
 from schedules.cleanup import cleanup_job
 from schedules.digest import digest_job
-from schedules.timing import factory_timezone
 
 
 def test_cleanup_job_removes_an_orphaned_story_folder(pellacia_home: Path) -> None:
@@ -68,6 +68,6 @@ def test_a_digest_that_reaches_no_channel_fails_the_run(pellacia_home: Path) -> 
 
 def test_the_schedules_fire_in_the_factory_time_zone(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PELLACIA_TIMEZONE", "America/New_York")
-    assert factory_timezone() == "America/New_York"
+    assert timezone_name() == "America/New_York"
     monkeypatch.delenv("PELLACIA_TIMEZONE")
-    assert factory_timezone() == "UTC"
+    assert timezone_name() == "UTC"
