@@ -17,6 +17,7 @@ graph.facebook.com (the "api" and "oauth" roots)
 - POST /v25.0/{page-id}/video_reels          upload_phase=start -> {video_id, upload_url};
                                              upload_phase=finish&video_id&video_state=PUBLISHED -> success
 - GET  /v25.0/{video-id}?fields=status,permalink_url   uploading / processing / publishing phases
+                                             (and created_time: when the video was published)
 - GET  /v25.0/{video-id}/video_insights      deterministic lifetime metrics (Reels and other videos differ)
 
 Strictness beyond the documents is marked [U] where it is a choice: the processing error codes, the error
@@ -89,7 +90,9 @@ PAGE_FIELDS = frozenset({"id", "name", "access_token"})
 KNOWN_SCOPES = frozenset(
     {"pages_show_list", "pages_read_engagement", "pages_manage_posts", "read_insights", "business_management"}
 )
-VIDEO_FIELDS = frozenset({"id", "title", "description", "status", "permalink_url", "published"})
+VIDEO_FIELDS = frozenset(
+    {"id", "title", "description", "status", "permalink_url", "published", "created_time"}
+)
 REELS_METRICS = (
     "blue_reels_play_count",
     "fb_reels_total_plays",
@@ -657,6 +660,7 @@ class FacebookSandbox(SandboxServer):
                 "status": video.status_body(),
                 "permalink_url": self._permalink(video),
                 "published": video.publishing == "complete",
+                "created_time": self._posted_at.get(video.id, self.now()).strftime("%Y-%m-%dT%H:%M:%S+0000"),
             }
         return self._graph(Response(200, {name: values[name] for name in sorted(fields)}))
 

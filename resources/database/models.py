@@ -102,23 +102,39 @@ class LedgerEntry(Base):
     claim_expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
-class AnalyticsSnapshot(Base):
-    """A day's metrics of one live post; re-collecting the same day replaces the row."""
+class MetricSnapshot(Base):
+    """One live post's metrics on one day, each core value with where it came from (DESIGN.md, analytics).
 
-    __tablename__ = "analytics_snapshots"
-    __table_args__ = (UniqueConstraint("platform", "post_id", "day", name="uq_snapshot_day"),)
+    `metric_values` holds the core metrics known for the day: `provenance` says per metric whether it was
+    measured for that day (a history API), a lifetime total as of `as_of`, or unavailable (with its
+    reason in `reasons`). `lifetime` keeps the lifetime totals read that day, also when a measured value
+    later took the day's place, so daily deltas can be derived from consecutive snapshots. `raw` keeps
+    every field the platform returned. A provisional row (inside the platform's reporting delay) is
+    collected again once the day is final; a measured value is never replaced by anything but a measured
+    one."""
+
+    __tablename__ = "metric_snapshots"
+    __table_args__ = (
+        UniqueConstraint("platform", "account", "post_id", "day", name="uq_metric_snapshot"),
+        Index("ix_metric_snapshot_day", "platform", "day"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     platform: Mapped[str] = mapped_column(String(24))
+    account: Mapped[str] = mapped_column(String(200))
     post_id: Mapped[str] = mapped_column(String(200))
     day: Mapped[date] = mapped_column(Date)
-    views: Mapped[int] = mapped_column(Integer, default=0)
-    likes: Mapped[int] = mapped_column(Integer, default=0)
-    comments: Mapped[int] = mapped_column(Integer, default=0)
-    shares: Mapped[int] = mapped_column(Integer, default=0)
-    watch_time_s: Mapped[float | None] = mapped_column(Float, nullable=True)
-    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    story_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    part: Mapped[int] = mapped_column(Integer, default=1)
+    metric_values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    provenance: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reasons: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    lifetime: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    as_of: Mapped[datetime | None] = mapped_column(nullable=True)
+    post_created_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    collected_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class QueuedPost(Base):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from resources.platforms.limits import post_caption
 
@@ -53,15 +54,44 @@ class PublishedPost:
     url: str
 
 
-@dataclass(frozen=True)
-class PostMetrics:
-    """Lifetime counters of one post; `extra` keeps whatever else the platform reports."""
+# The normalised core every platform's metrics are read into (watch time in seconds).
+CORE_METRICS = ("views", "likes", "comments", "shares", "saves", "impressions", "reach", "watch_time_s")
+ReadingKind = Literal["measured", "lifetime"]
 
-    views: int = 0
-    likes: int = 0
-    comments: int = 0
-    shares: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+
+@dataclass(frozen=True)
+class MetricReading:
+    """One post's metrics as one platform call reported them.
+
+    `kind`: "measured" is what happened on one day (a history API's daily row); "lifetime" is the total
+    as of `as_of`. `raw` keeps every field the platform returned, under its own names; `values` is the
+    core it maps to, and `unavailable` says, per core metric the platform did not give, why (a metric it
+    does not report, a scope not granted, a window passed). Every core metric is in exactly one of the
+    two: a missing value is never a zero."""
+
+    kind: ReadingKind
+    raw: dict[str, Any]
+    values: dict[str, float]
+    unavailable: dict[str, str]
+    as_of: datetime | None = None
+
+    def __post_init__(self) -> None:
+        named = set(self.values) | set(self.unavailable)
+        if named != set(CORE_METRICS) or set(self.values) & set(self.unavailable):
+            raise ValueError(
+                f"a reading names each core metric once, as a value or a reason (got values "
+                f"{sorted(self.values)}, unavailable {sorted(self.unavailable)})"
+            )
+
+
+@dataclass(frozen=True)
+class HistoryWindow:
+    """How far back a platform's daily history reaches (`days`; None: no stated limit) and how many of the
+    latest days are still inside its reporting delay (their rows may change or be missing)."""
+
+    days: int | None
+    delay_days: int
+    beyond: str  # why a day older than the window has no daily value
 
 
 class Journal(Protocol):
@@ -90,4 +120,24 @@ class PlatformClient(Protocol):
         """After an ambiguous outcome: ask the platform whether the post exists; None when it does not."""
         ...
 
-    def metrics(self, post_id: str) -> PostMetrics: ...
+    history_window: HistoryWindow | None
+    no_history_reason: str
+
+    def lifetime_metrics(self, post_ids: Sequence[str]) -> dict[str, MetricReading]:
+        """Each post's lifetime totals as of now; a post the platform does not show is left out."""
+        ...
+
+    def daily_metrics(
+        self, post_ids: Sequence[str], first: date, last: date
+    ) -> dict[str, dict[date, MetricReading]]:
+        """Measured daily rows from the history API, `first` to `last`; only where `history_window` is set.
+        A day the platform has no row for (not reported yet) is left out."""
+        ...
+
+    def created_times(self, post_ids: Sequence[str]) -> dict[str, datetime]:
+        """The platform's own creation time of each post it shows (its first day of metrics)."""
+        ...
+
+    def close(self) -> None:
+        """Close the client's connections."""
+        ...

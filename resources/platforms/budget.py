@@ -26,7 +26,8 @@ import contextlib
 import email.utils
 import json
 import math
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -476,10 +477,19 @@ def observe(
             row.last_headers = seen
         if spec is not None and "x-rate-limit-reset" in lowered:
             _observe_x(spec, row, lowered, moment, waits)
+        # Meta states its wait in one header (estimated_time_to_regain_access) for every bucket it throttles
+        regain = max([0.0, *((_meta_usage(lowered[h]) or (0.0, 0.0))[1] for h in META_USAGE if h in lowered)])
         for header, name in META_USAGE.items():
             if header in lowered and name in BUCKETS.get(platform, {}):
                 _observe_meta(
-                    session, platform, account, BUCKETS[platform][name], lowered[header], moment, waits
+                    session,
+                    platform,
+                    account,
+                    BUCKETS[platform][name],
+                    lowered[header],
+                    moment,
+                    waits,
+                    regain,
                 )
         hint = lowered.get("retry-after")
         if hint is not None:
@@ -514,18 +524,29 @@ def _observe_x(
         overlaps = reset - row.window_s < window_end(spec, start, row.window_s) and start < reset
         row.window_start = _moment(reset - row.window_s)
         row.used = max(spent, row.used) if overlaps else spent
-    if remaining <= 0 and reset > now:
-        _block(row, reset)
-        waits.append(reset - now)
+    if remaining <= 0:
+        # X's own reset, even one already past (it is given in whole seconds), is the wait it asks for
+        if reset > now:
+            _block(row, reset)
+        waits.append(max(0.0, reset - now))
 
 
 def _observe_meta(
-    session: Session, platform: str, account: str, spec: Bucket, raw: str, now: float, waits: list[float]
+    session: Session,
+    platform: str,
+    account: str,
+    spec: Bucket,
+    raw: str,
+    now: float,
+    waits: list[float],
+    stated_regain_minutes: float,
 ) -> None:
+    """One usage header; a bucket at 100 % waits as long as Meta said in any header, else its window."""
     usage = _meta_usage(raw)
     if usage is None:
         return
-    percent, regain_minutes = usage
+    percent, own_regain = usage
+    regain_minutes = own_regain or (stated_regain_minutes if percent >= 100 else 0.0)
     row = _row(session, platform, _account(spec, account), spec.name, now)
     _roll(spec, row, now)
     row.used = max(row.used, min(row.capacity, math.ceil(row.capacity * percent / 100.0)))
@@ -595,3 +616,59 @@ def snapshot(
             "throttled": row.throttled,
             "last_headers": dict(row.last_headers),
         }
+
+
+class RateGate:
+    """One account's way through its platform's budget: a client asks before each metered call (and
+    sleeps as long as the budget says) and reports each answer's headers back. `waited_s` and `throttled`
+    count what this gate saw, for progress reports."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        platform: str,
+        account: str,
+        sleep: Callable[[float], None],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.factory = factory
+        self.platform = platform
+        self.account = account
+        self.sleep = sleep
+        self.clock = clock
+        self.waited_s = 0.0
+        self.throttled = 0
+        self.calls = 0
+
+    def before(self, call: str) -> None:
+        """Reserve the call's units in every bucket it spends, then wait for the slowest of them."""
+        wait = reserve_call(self.factory, self.platform, self.account, call, self.clock())
+        self.calls += 1
+        if wait >= 0.001:  # below: the microseconds a window start loses in its datetime round trip
+            self.waited_s += wait
+            self.sleep(wait)
+
+    def after(self, call: str, headers: Mapping[str, str], status: int) -> float:
+        """Read the platform's rate headers (and a 429) into the budget; the seconds it asks to wait."""
+        if status == 429:
+            self.throttled += 1
+        return observe(
+            self.factory,
+            self.platform,
+            self.account,
+            headers,
+            self.clock(),
+            bucket_name=next(iter(call_cost(self.platform, call))),
+            status=status,
+        )
+
+    def spent(self, bucket_name: str) -> None:
+        """The platform said a bucket is spent without saying until when (YouTube's quotaExceeded)."""
+        exhaust(self.factory, self.platform, self.account, bucket_name, self.clock())
+
+    def pace_s(self, call: str, calls: int) -> float:
+        """How long `calls` more calls of this kind take at the budget's current pace."""
+        return max(
+            eta(self.factory, self.platform, self.account, name, calls, self.clock(), cost)
+            for name, cost in call_cost(self.platform, call).items()
+        )

@@ -9,13 +9,24 @@ from __future__ import annotations
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date, datetime
 from typing import TypedDict
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from pellacia_assets.rendering.errors import MediaError
 from pellacia_assets.rendering.probe import MediaInfo
 from pellacia_assets.rendering.verify import verify_media
-from resources.platforms.base import Journal, PostMetrics, Progress, PublishedPost, VideoPost
+from resources.platforms.base import (
+    HistoryWindow,
+    Journal,
+    MetricReading,
+    Progress,
+    PublishedPost,
+    VideoPost,
+)
+from resources.platforms.budget import RateGate
 from resources.platforms.config import PlatformSettings
 from resources.platforms.credentials import (
     AccountTokens,
@@ -40,6 +51,7 @@ class ClientOptions(TypedDict, total=False):
     max_polls: int
     retry: RetryPolicy | None
     chunk_size: int
+    budget: sessionmaker[Session] | None
 
 
 class PlatformClientBase(ABC):
@@ -52,6 +64,8 @@ class PlatformClientBase(ABC):
     """
 
     platform: str
+    history_window: HistoryWindow | None = None
+    no_history_reason = "the platform's API keeps no daily history, only lifetime totals"
     self_renewing_tokens = False
     rotating_refresh_tokens = False
 
@@ -65,6 +79,7 @@ class PlatformClientBase(ABC):
         max_polls: int = 120,
         retry: RetryPolicy | None = None,
         chunk_size: int = BLOCK_SIZE,
+        budget: sessionmaker[Session] | None = None,
     ) -> None:
         self.settings = settings
         self.account = settings.account
@@ -84,6 +99,8 @@ class PlatformClientBase(ABC):
             rotating=self.rotating_refresh_tokens,
         )
         self._transports: list[PlatformHttp] = []
+        # the shared rate budget (budget.py) that metered calls go through; None: unmetered
+        self.gate = RateGate(budget, self.platform, settings.account, sleep) if budget is not None else None
 
     @abstractmethod
     def check(self, post: VideoPost) -> None:
@@ -98,8 +115,18 @@ class PlatformClientBase(ABC):
         """After an ambiguous outcome: ask the platform whether the post exists; None when it does not."""
 
     @abstractmethod
-    def metrics(self, post_id: str) -> PostMetrics:
-        """The post's counters as the platform reports them."""
+    def lifetime_metrics(self, post_ids: Sequence[str]) -> dict[str, MetricReading]:
+        """Each post's lifetime totals as of now; a post the platform does not show is left out."""
+
+    def daily_metrics(
+        self, post_ids: Sequence[str], first: date, last: date
+    ) -> dict[str, dict[date, MetricReading]]:
+        """Measured daily rows; a platform whose API keeps no daily history says so (`no_history_reason`)."""
+        raise PlatformError(self.platform, ErrorKind.POLICY, self.no_history_reason)
+
+    @abstractmethod
+    def created_times(self, post_ids: Sequence[str]) -> dict[str, datetime]:
+        """The platform's own creation time of each post it shows (its first day of metrics)."""
 
     @abstractmethod
     def _refresh(self, current: TokenSet) -> TokenSet:
@@ -121,6 +148,7 @@ class PlatformClientBase(ABC):
             auth=auth,
             retry=retry or self.retry,
             sleep=self.sleep,
+            gate=self.gate,
         )
         self._transports.append(http)
         return http

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from resources.database.engine import DEFAULT_SCHEMA, open_database
 from resources.platforms import PLATFORMS, Platform, platform_named
 from resources.platforms.base import PlatformClient
@@ -41,12 +43,20 @@ def credential_store(database_url: str, schema: str = DEFAULT_SCHEMA) -> Credent
     return DatabaseCredentialStore(open_database(database_url, schema))
 
 
-def build_client(settings: PlatformSettings, store: CredentialStore) -> PlatformClient:
-    """The client of `settings.platform`, with its tokens loaded from `store` first."""
+def build_client(
+    settings: PlatformSettings, store: CredentialStore, budget: sessionmaker[Session] | None = None
+) -> PlatformClient:
+    """The client of `settings.platform`, with its tokens loaded from `store` first; its metered calls
+    (analytics) go through the shared rate budget in `budget`'s database when given."""
     client_class = CLIENT_CLASSES[platform_named(settings.platform)]
-    return client_class(settings, store)
+    return client_class(settings, store, budget=budget)
 
 
 def client_from_env(platform: str, database_url: str, schema: str = DEFAULT_SCHEMA) -> PlatformClient:
-    """The client outside Dagster (CLI, scripts), configured from PELLACIA_<PLATFORM>_* variables."""
-    return build_client(PlatformSettings.from_env(platform), credential_store(database_url, schema))
+    """The client outside Dagster (CLI, scripts), configured from PELLACIA_<PLATFORM>_* variables, with
+    the app database's rate budget."""
+    return build_client(
+        PlatformSettings.from_env(platform),
+        credential_store(database_url, schema),
+        open_database(database_url, schema),
+    )

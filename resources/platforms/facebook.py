@@ -10,23 +10,33 @@ Protocol (docs/reference/platform_protocols.md, section 5; [V] verified, [S] sec
   platform names every range it wants next, and error subcode 1363037 names it again after a mismatch.
 - Either way the video is processed after finish; `GET /{video-id}?fields=status,permalink_url` is polled
   until it is published, or failed in processing (bad media) or publishing (refused).
+- Analytics (spec 5.7): `GET /{video-id}/video_insights` gives a video's lifetime totals (Reels and other
+  videos name them differently), one metered request a video, and only for videos of the past 2 years;
+  Facebook keeps no per-day series per video, so the factory's daily snapshots build the history.
 Graph errors, throttling waits and the token exchange come from `resources.platforms.graph`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any, Unpack
 
 import httpx
 
 from pellacia_assets.rendering.probe import MediaInfo
-from resources.platforms.base import Journal, PostMetrics, Progress, PublishedPost, VideoPost
+from resources.platforms.base import CORE_METRICS, Journal, MetricReading, Progress, PublishedPost, VideoPost
 from resources.platforms.client_base import ClientOptions
 from resources.platforms.config import PlatformSettings
 from resources.platforms.credentials import CredentialStore, Refresher, TokenSet
 from resources.platforms.errors import ErrorKind, PlatformError
-from resources.platforms.graph import GraphClient, as_int, graph_path, oauth_header
+from resources.platforms.graph import (
+    GraphClient,
+    as_int,
+    graph_path,
+    insight_values,
+    oauth_header,
+)
 from resources.platforms.http import Classifier, PlatformHttp, file_chunks, json_object, multipart_body
 from resources.platforms.video_limits import MB, VIDEO_LIMITS, video_problems
 
@@ -39,6 +49,14 @@ CLASSIC_MIN_SECONDS = 1.0
 CLASSIC_MAX_SECONDS = 4 * 3600.0
 RANGE_MISMATCH_SUBCODE = 1363037
 OBJECT_MISSING_CODE = "100"
+INSIGHTS_WINDOW = timedelta(days=730)  # "Data is only available for the past 2 years" (spec 5.7)
+# Where each core metric is read from: a Reel's insight name first, then a Page video's.
+VIEWS = ("blue_reels_play_count", "total_video_views")
+REACTIONS = ("post_video_likes_by_reaction_type", "total_video_reactions_by_type_total")
+ACTIONS = ("post_video_social_actions", "total_video_stories_by_action_type")
+REACH = ("post_impressions_unique", "total_video_impressions_unique")
+WATCH_TIME_MS = ("post_video_view_time", "total_video_view_time")
+NO_SAVES = "Facebook's video insights report no saves"
 
 
 def is_reel(info: MediaInfo) -> bool:
@@ -122,6 +140,10 @@ class FacebookClient(GraphClient):
 
     platform = PLATFORM
     account_id_meaning = "the id of the Page"
+    created_field = "created_time"
+    no_history_reason = (
+        "Facebook's video insights are lifetime totals only (past 2 years), with no daily series per video"
+    )
 
     def __init__(
         self, settings: PlatformSettings, store: CredentialStore | None = None, **kw: Unpack[ClientOptions]
@@ -175,27 +197,34 @@ class FacebookClient(GraphClient):
             return None
         return self._published(video_id, self._wait_until_published(video_id))
 
-    def metrics(self, post_id: str) -> PostMetrics:
-        """Lifetime counters from /{video-id}/video_insights; Reels and other videos name them differently."""
-        answer = json_object(self.http.request("GET", self._api(f"/{post_id}/video_insights")))
-        values: dict[str, Any] = {}
-        for row in answer.get("data", []):
-            if isinstance(row, dict) and row.get("values"):
-                values[str(row["name"])] = row["values"][-1].get("value")
-        actions = _lower_keys(
-            values.get("post_video_social_actions") or values.get("total_video_stories_by_action_type")
-        )
-        reactions = _lower_keys(
-            values.get("post_video_likes_by_reaction_type")
-            or values.get("total_video_reactions_by_type_total")
-        )
-        return PostMetrics(
-            views=_count(values.get("blue_reels_play_count", values.get("total_video_views"))),
-            likes=sum(_count(value) for value in reactions.values()),
-            comments=_count(actions.get("comment")),
-            shares=_count(actions.get("share")),
-            extra=values,
-        )
+    def lifetime_metrics(self, post_ids: Sequence[str]) -> dict[str, MetricReading]:
+        """Each video's lifetime /video_insights, one metered request a video; a video Graph does not show
+        (deleted, unpublished, another Page's) is left out. Facebook answers nothing for a video older than
+        2 years: every metric is then unavailable, saying so."""
+        readings: dict[str, MetricReading] = {}
+        for post_id in dict.fromkeys(str(post_id) for post_id in post_ids):
+            answer = self._read(f"/{post_id}/video_insights", None, "insights")
+            if answer is None:
+                continue
+            values, as_of = insight_values(answer), datetime.now(UTC)
+            if values:
+                readings[post_id] = _reading(values, as_of)
+            else:
+                reason = self._no_insights_reason(post_id, as_of)
+                readings[post_id] = MetricReading(
+                    "lifetime", {}, {}, dict.fromkeys(CORE_METRICS, reason), as_of
+                )
+        return readings
+
+    def _no_insights_reason(self, post_id: str, now: datetime) -> str:
+        """Why /video_insights answered nothing: the 2-year window, when the video's age says so."""
+        created = self.created_times([post_id]).get(post_id)
+        if created is not None and now - created > INSIGHTS_WINDOW:
+            return (
+                f"Facebook keeps video insights for 2 years only; this video was created on "
+                f"{created.date().isoformat()}"
+            )
+        return "Facebook's video_insights answered no metrics for this video"
 
     # --- Reels ---------------------------------------------------------------------------------------
 
@@ -341,6 +370,52 @@ class FacebookClient(GraphClient):
 
     def _video_url(self, path: str) -> str:
         return self.settings.url("video", graph_path(path))
+
+
+def _first(values: Mapping[str, Any], names: tuple[str, ...]) -> Any:
+    return next((values[name] for name in names if name in values), None)
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _reading(values: dict[str, Any], as_of: datetime) -> MetricReading:
+    """Lifetime insights as core values. Likes are all reactions (Facebook's like is one of them); a
+    metric, or a breakdown entry, missing from the answer is unavailable, never a zero."""
+    kind = "Reel" if VIEWS[0] in values else "video"
+    said = f"Facebook's video insights for this {kind}"
+    reactions = _lower_keys(_first(values, REACTIONS))
+    counts = [_number(count) for count in reactions.values()]
+    actions = _lower_keys(_first(values, ACTIONS))
+    watched_ms = _number(_first(values, WATCH_TIME_MS))
+    found: dict[str, float | None] = {
+        "views": _number(_first(values, VIEWS)),
+        "likes": sum(c for c in counts if c is not None) if counts and None not in counts else None,
+        "comments": _number(actions.get("comment")),
+        "shares": _number(actions.get("share")),
+        "impressions": _number(values.get("total_video_impressions")),
+        "reach": _number(_first(values, REACH)),
+        "watch_time_s": None if watched_ms is None else watched_ms / 1000.0,
+    }
+    missing = {
+        "views": f"{said} held no play count",
+        "likes": f"{said} held no reactions",
+        "comments": f"{said} named no comment count",
+        "shares": f"{said} named no share count",
+        "impressions": "Facebook's Reels insights report reach (post_impressions_unique), not impressions"
+        if kind == "Reel"
+        else f"{said} held no impressions",
+        "reach": f"{said} held no reach",
+        "watch_time_s": f"{said} gave only an average watch time, no total"
+        if "total_video_avg_time_watched" in values or "post_video_avg_time_watched" in values
+        else f"{said} held no watch time",
+    }
+    unavailable = {"saves": NO_SAVES} | {
+        core: missing[core] for core, value in found.items() if value is None
+    }
+    kept = {core: value for core, value in found.items() if value is not None}
+    return MetricReading("lifetime", dict(values), kept, unavailable, as_of)
 
 
 def _processing_failure(video_id: str, status: Mapping[str, Any]) -> PlatformError | None:

@@ -5,10 +5,14 @@ Graph answers almost every failure with HTTP 400 and an envelope
 so the kind of failure comes from `code`/`error_subcode`, never from the HTTP status (spec 5.5, 4.6).
 Throttling is HTTP 400 with code 4/17/32/613 (+ BUC 80001...), and the wait is in the usage headers'
 `estimated_time_to_regain_access` minutes (spec 5.6). rupload hosts answer with `debug_info` instead.
+Analytics reads (insights, a post's creation time) are metered: Meta's usage headers on every answer steer
+the shared rate budget, and a throttle is waited out through it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any, Unpack
 
 import httpx
@@ -28,6 +32,8 @@ from resources.platforms.http import (
 )
 
 GRAPH_VERSION = "v25.0"
+MISSING_NODE = "100/33"  # "Object with ID ... does not exist, cannot be loaded due to missing permissions"
+GRAPH_TIME = "%Y-%m-%dT%H:%M:%S%z"  # Graph's datetimes, e.g. 2026-11-20T15:30:00+0000
 DAILY_CAP_WINDOW_S = 24 * 3600.0  # publishing caps are counted over a rolling 24 h (spec 4.5, 5.2)
 
 AUTH_CODES = frozenset({102, 104, 190})
@@ -67,6 +73,25 @@ def as_int(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def graph_time(value: Any) -> datetime | None:
+    """A Graph datetime field in UTC; None when it is missing or not one."""
+    try:
+        return datetime.strptime(str(value), GRAPH_TIME).astimezone(UTC)
+    except ValueError:
+        return None
+
+
+def insight_values(answer: dict[str, Any]) -> dict[str, Any]:
+    """An insights answer (`{"data": [{"name", "period", "values": [{"value"}]}]}`) as name -> latest value
+    (a number, or a breakdown object); a metric Graph did not answer is absent, never a zero."""
+    values: dict[str, Any] = {}
+    for entry in answer.get("data") or []:
+        points = entry.get("values") if isinstance(entry, dict) else None
+        if isinstance(points, list) and points and isinstance(points[-1], dict) and "value" in points[-1]:
+            values[str(entry.get("name"))] = points[-1]["value"]
+    return values
 
 
 def _kind(code: int | None, subcode: int | None, transient: bool, status: int) -> ErrorKind:
@@ -222,6 +247,7 @@ class GraphClient(PlatformClientBase):
 
     self_renewing_tokens = True
     account_id_meaning: str  # what PELLACIA_<P>_<ACCOUNT ID> names, for the error when it is missing
+    created_field: str  # the post node's creation time field (IG media `timestamp`, FB video `created_time`)
 
     def __init__(
         self, settings: PlatformSettings, store: CredentialStore | None = None, **kw: Unpack[ClientOptions]
@@ -247,6 +273,27 @@ class GraphClient(PlatformClientBase):
 
     def _api(self, path: str) -> str:
         return self.settings.url("api", graph_path(path))
+
+    def created_times(self, post_ids: Sequence[str]) -> dict[str, datetime]:
+        """Each shown post's own creation time, one metered node read a post; a post Graph does not show
+        (deleted, or not this account's) is left out."""
+        created: dict[str, datetime] = {}
+        for post_id in dict.fromkeys(str(post_id) for post_id in post_ids):
+            node = self._read(f"/{post_id}", {"fields": self.created_field}, "graph")
+            moment = None if node is None else graph_time(node.get(self.created_field))
+            if moment is not None:
+                created[post_id] = moment
+        return created
+
+    def _read(self, path: str, params: dict[str, str] | None, call: str) -> dict[str, Any] | None:
+        """A metered GET of a node or edge; None when Graph says the object does not exist for us."""
+        try:
+            response = self.http.request("GET", self._api(path), params=params, call=call)
+        except PlatformError as error:
+            if error.code == MISSING_NODE:
+                return None
+            raise
+        return json_object(response)
 
     def _rupload(self, post: VideoPost, upload_url: str, offset: int, progress: Progress | None) -> None:
         """One POST of the file from `offset` on to a rupload URL, as its `offset`/`file_size` headers say."""

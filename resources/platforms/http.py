@@ -19,13 +19,16 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
 
 from resources.platforms.base import Progress
 from resources.platforms.errors import AmbiguousOutcomeError, ErrorKind, PlatformError, redact
+
+if TYPE_CHECKING:
+    from resources.platforms.budget import RateGate
 
 BLOCK_SIZE = 1024 * 1024
 # httpx logs every request URL at INFO, query string included: some platforms put tokens there.
@@ -209,8 +212,10 @@ class PlatformHttp:
         timeout: httpx.Timeout | None = None,
         sleep: Callable[[float], None] = time.sleep,
         logger: logging.Logger | None = None,
+        gate: RateGate | None = None,
     ) -> None:
         self.platform = platform
+        self.gate = gate
         self.classify = classify
         self.tokens = tokens
         self.auth = auth
@@ -236,8 +241,14 @@ class PlatformHttp:
         data: Mapping[str, Any] | None = None,
         files: Mapping[str, Any] | None = None,
         content: Body = None,
+        call: str | None = None,
     ) -> httpx.Response:
-        """Send one logical call, retrying what may be retried; raise a classified PlatformError otherwise."""
+        """Send one logical call, retrying what may be retried; raise a classified PlatformError otherwise.
+
+        A metered `call` (a kind in budget.COSTS) goes through the account's rate gate when there is one:
+        each try waits for its place in the shared budget, every answer's rate headers tighten it, and a
+        429 is waited out as long as the platform said (the gate holds the next try back), not by backoff.
+        """
         attempt = 0
         refreshed = False
         label = f"{method} {urlsplit(url).path}"
@@ -247,6 +258,9 @@ class PlatformHttp:
             if authenticated and self.tokens is not None:
                 send_headers.update(self.auth(self.tokens.access_token()))
             body = content() if callable(content) else content
+            metered = self.gate if call is not None else None
+            if metered is not None and call is not None:
+                metered.before(call)
             self.calls += 1
             try:
                 response = self.client.request(
@@ -266,6 +280,11 @@ class PlatformHttp:
                 )
             else:
                 classified = self.classify(response)
+                if metered is not None and call is not None:
+                    # a platform that throttles without a 429 (Meta's 400 with code 4, 17, 32, 613) is
+                    # counted as throttled all the same
+                    throttled = classified is not None and classified.kind is ErrorKind.RATE_LIMIT
+                    metered.after(call, response.headers, 429 if throttled else response.status_code)
                 if classified is None:
                     return response
                 failure = classified
@@ -277,6 +296,11 @@ class PlatformHttp:
                 self.log.info("%s: access token refused; refreshing it", self.platform)
                 self.tokens.refresh()
                 refreshed = True
+                continue
+            if metered is not None and failure.kind is ErrorKind.RATE_LIMIT:
+                if attempt >= self.retry.max_attempts:
+                    raise failure
+                self.log.warning("%s; waiting as the platform asked (attempt %d)", failure, attempt)
                 continue
             delay = self.retry.delay(failure, attempt)
             self.log.warning("%s; retrying in %.1f s (attempt %d)", failure, delay, attempt)

@@ -10,26 +10,55 @@ and the file is POSTed again with an `offset` header: the offset the failed answ
 to: its documentation describes no GET. After an ambiguous
 `media_publish` the container tells whether it was published (`PUBLISHED`), and the account's own media
 list, matched by caption, gives the media id: the container does not expose it.
+
+Analytics (spec 4.7): `/{ig-media-id}/insights` gives a Reel's lifetime totals, one metered request a
+media; Instagram keeps no per-day series per media, so the factory's daily snapshots build the history.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Unpack
 
 from pellacia_assets.rendering.probe import MediaInfo
-from resources.platforms.base import Journal, PostMetrics, Progress, PublishedPost, VideoPost
+from resources.platforms.base import Journal, MetricReading, Progress, PublishedPost, VideoPost
 from resources.platforms.client_base import ClientOptions
 from resources.platforms.config import PlatformSettings
 from resources.platforms.credentials import CredentialStore
 from resources.platforms.errors import ErrorKind, PlatformError
-from resources.platforms.graph import GraphClient, UploadRefusedError
+from resources.platforms.graph import MISSING_NODE, GraphClient, UploadRefusedError, insight_values
 from resources.platforms.video_limits import video_problems
 
 PLATFORM = "instagram"
-INSIGHT_METRICS = ("views", "reach", "likes", "comments", "shares", "saved", "total_interactions")
+# A Reel's lifetime insights (spec 4.7); the watch times are in milliseconds.
+INSIGHT_METRICS = (
+    "views",
+    "reach",
+    "likes",
+    "comments",
+    "shares",
+    "saved",
+    "total_interactions",
+    "ig_reels_avg_watch_time",
+    "ig_reels_video_view_total_time",
+    "reposts",
+    "follows",
+    "profile_visits",
+)
+# core metric -> the insight it is read from
+CORE_INSIGHTS = {
+    "views": "views",
+    "likes": "likes",
+    "comments": "comments",
+    "shares": "shares",
+    "saves": "saved",
+    "reach": "reach",
+}
+WATCH_TIME_MS = "ig_reels_video_view_total_time"
+NO_IMPRESSIONS = "Instagram deprecated impressions for media in April 2025 (views replaced them)"
 RECENT_MEDIA = 50  # how far back reconcile looks for a published Reel by caption
-MISSING_NODE = "100/33"  # "Object with ID ... does not exist"
 CONTAINER_EXPIRED = "-2/2207020"
 
 
@@ -55,6 +84,8 @@ class InstagramClient(GraphClient):
 
     platform = PLATFORM
     account_id_meaning = "the professional account's IG user id"
+    created_field = "timestamp"
+    no_history_reason = "Instagram's media insights are lifetime totals only, with no daily series per media"
 
     def __init__(
         self, settings: PlatformSettings, store: CredentialStore | None = None, **kw: Unpack[ClientOptions]
@@ -114,22 +145,15 @@ class InstagramClient(GraphClient):
         journal.put("media_id", found.post_id)
         return found
 
-    def metrics(self, post_id: str) -> PostMetrics:
-        """Lifetime insights of one Reel (spec 4.7); Instagram keeps no per-day series per media."""
-        response = self.http.request(
-            "GET", self._api(f"/{post_id}/insights"), params={"metric": ",".join(INSIGHT_METRICS)}
-        )
-        values: dict[str, int] = {}
-        for entry in response.json().get("data", []):
-            points = entry.get("values") or [{}]
-            values[str(entry.get("name"))] = int(points[-1].get("value") or 0)
-        return PostMetrics(
-            views=values.get("views", 0),
-            likes=values.get("likes", 0),
-            comments=values.get("comments", 0),
-            shares=values.get("shares", 0),
-            extra={name: values[name] for name in ("reach", "saved", "total_interactions") if name in values},
-        )
+    def lifetime_metrics(self, post_ids: Sequence[str]) -> dict[str, MetricReading]:
+        """Each Reel's lifetime insights, one metered request a media (Graph takes one media per insights
+        call); a media Graph does not show (deleted, another account's) is left out."""
+        readings: dict[str, MetricReading] = {}
+        for post_id in dict.fromkeys(str(post_id) for post_id in post_ids):
+            answer = self._read(f"/{post_id}/insights", {"metric": ",".join(INSIGHT_METRICS)}, "insights")
+            if answer is not None:
+                readings[post_id] = _reading(insight_values(answer), datetime.now(UTC))
+        return readings
 
     # --- steps -----------------------------------------------------------------------------------------
 
@@ -321,6 +345,25 @@ class InstagramClient(GraphClient):
             if media.get("caption") == caption:
                 return PublishedPost(PLATFORM, str(media["id"]), str(media.get("permalink") or ""))
         return None
+
+
+def _count(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _reading(values: dict[str, Any], as_of: datetime) -> MetricReading:
+    """Insights as lifetime core values; an insight missing from the answer is no zero."""
+    found = {core: _count(values.get(name)) for core, name in CORE_INSIGHTS.items()}
+    watched_ms = _count(values.get(WATCH_TIME_MS))
+    found["watch_time_s"] = None if watched_ms is None else watched_ms / 1000.0
+    names = {**CORE_INSIGHTS, "watch_time_s": WATCH_TIME_MS}
+    unavailable = {"impressions": NO_IMPRESSIONS} | {
+        core: f"Instagram's insights answer held no {names[core]} for this media"
+        for core, value in found.items()
+        if value is None
+    }
+    kept = {core: value for core, value in found.items() if value is not None}
+    return MetricReading("lifetime", dict(values), kept, unavailable, as_of)
 
 
 def _reel_problems(info: MediaInfo) -> list[str]:

@@ -7,6 +7,11 @@ in the `x-restli-id` header. Every /rest call carries `LinkedIn-Version` and `X-
 LinkedIn documents no rate-limit headers (its daily counters reset at midnight UTC), so a 429 backs off
 exponentially unless a Retry-After arrives. A re-sent post is refused as "a duplicate of urn:li:share:...",
 which names the post that already exists.
+
+Analytics (section 7.5): an organization's posts through organizationalEntityShareStatistics (lifetime
+without timeIntervals, by DAY within the rolling 12 months; many posts a call), a member's through
+memberCreatorPostAnalytics (one metric type a call, TOTAL or DAILY). Every analytics call is metered
+through the account's rate budget.
 """
 
 from __future__ import annotations
@@ -14,15 +19,23 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
-from typing import Any, Unpack
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal, Unpack
 from urllib.parse import quote
 
 import httpx
 
-from resources.platforms.base import Journal, PostMetrics, Progress, PublishedPost, VideoPost
+from resources.platforms.base import (
+    HistoryWindow,
+    Journal,
+    MetricReading,
+    Progress,
+    PublishedPost,
+    VideoPost,
+)
 from resources.platforms.client_base import ClientOptions, PlatformClientBase
 from resources.platforms.config import PlatformSettings
 from resources.platforms.credentials import CredentialStore, TokenSet
@@ -40,7 +53,33 @@ URL_EXPIRY_MARGIN_S = 600.0
 FINDER_PAGE_SIZE = 10
 FINDER_PAGES = 3
 PARTS_IN_FLIGHT = 2
-MEMBER_METRICS = ("IMPRESSION", "MEMBERS_REACHED", "REACTION", "COMMENT", "RESHARE")
+STATISTICS_PER_CALL = 20  # posts named in one share statistics call (shares=List(...), ugcPosts=List(...))
+STATISTICS_WINDOW_DAYS = 365  # "only within the past 12 months, using a rolling 12-month window"
+# The oldest whole day inside the rolling window is 364 days back: an older one would be cut short.
+HISTORY = HistoryWindow(
+    STATISTICS_WINDOW_DAYS - 1, 1, "LinkedIn serves daily post statistics for a rolling 12 months only"
+)
+# The core metric each share statistics field, and each member analytics metric type, measures.
+ORGANIZATION_FIELDS = {
+    "likes": "likeCount",
+    "comments": "commentCount",
+    "shares": "shareCount",
+    "impressions": "impressionCount",
+    "reach": "uniqueImpressionsCount",
+}
+MEMBER_METRICS = {
+    "impressions": "IMPRESSION",
+    "reach": "MEMBERS_REACHED",
+    "likes": "REACTION",
+    "comments": "COMMENT",
+    "shares": "RESHARE",
+}
+NOT_REPORTED = {
+    "views": "LinkedIn's post statistics count impressions, not video views (those are in videoAnalytics, "
+    "not read)",
+    "saves": "LinkedIn's post statistics report no saves",
+    "watch_time_s": "LinkedIn's post statistics report no watch time",
+}
 
 _AUTHOR = re.compile(r"urn:li:(organization|person):[^\s:]+")
 _VERSION = re.compile(r"\d{6}")
@@ -204,6 +243,7 @@ class LinkedInClient(PlatformClientBase):
     """
 
     platform = PLATFORM
+    history_window: HistoryWindow | None = HISTORY
 
     def __init__(
         self,
@@ -255,12 +295,6 @@ class LinkedInClient(PlatformClientBase):
                 journal.put("post_urn", urn)
                 return PublishedPost(PLATFORM, urn, post_url(urn))
         return None
-
-    def metrics(self, post_id: str) -> PostMetrics:
-        """Organization posts: share statistics; member posts: creator analytics. Views are impressions."""
-        if self.author.startswith("urn:li:organization:"):
-            return self._organization_metrics(post_id)
-        return self._member_metrics(post_id)
 
     # --- Upload ----------------------------------------------------------------------------------------
 
@@ -452,9 +486,10 @@ class LinkedInClient(PlatformClientBase):
             code=duplicate.code,
         )
 
-    def _post(self, urn: str) -> dict[str, Any] | None:
+    def _post(self, urn: str, call: str | None = None) -> dict[str, Any] | None:
+        """The post, or None when LinkedIn has no such post; `call` meters the read (analytics)."""
         try:
-            return json_object(self._rest("GET", f"/posts/{urn_path(urn)}"))
+            return json_object(self._rest("GET", f"/posts/{urn_path(urn)}", call=call))
         except PlatformError as error:
             if error.status in (404, 410):
                 return None
@@ -473,49 +508,112 @@ class LinkedInClient(PlatformClientBase):
 
     # --- Analytics -------------------------------------------------------------------------------------
 
-    def _organization_metrics(self, post_id: str) -> PostMetrics:
-        kind, field = ("ugcPosts", "ugcPost") if ":ugcPost:" in post_id else ("shares", "share")
-        query = (
-            f"q=organizationalEntity&organizationalEntity={urn_path(self.author)}"
-            f"&{kind}=List({urn_path(post_id)})"
-        )
-        answer = json_object(self._rest("GET", f"/organizationalEntityShareStatistics?{query}"))
-        stats: dict[str, Any] = next(
-            (
-                element.get("totalShareStatistics") or {}
-                for element in answer.get("elements") or []
-                if element.get(field) == post_id
-            ),
-            {},
-        )
-        impressions = int(stats.get("impressionCount", 0))
-        return PostMetrics(
-            views=impressions,
-            likes=int(stats.get("likeCount", 0)),
-            comments=int(stats.get("commentCount", 0)),
-            shares=int(stats.get("shareCount", 0)),
-            extra={
-                "impressions": impressions,
-                "unique_impressions": int(stats.get("uniqueImpressionsCount", 0)),
-                "clicks": int(stats.get("clickCount", 0)),
-                "engagement": float(stats.get("engagement", 0.0)),
-            },
-        )
+    def lifetime_metrics(self, post_ids: Sequence[str]) -> dict[str, MetricReading]:
+        """Lifetime statistics as of now: an organization's in calls of 20 posts, a member's one metric
+        type a call; a post LinkedIn does not show is left out."""
+        as_of = datetime.now(UTC)
+        if self._organization:
+            return {
+                _post_of(element): _organization_reading("lifetime", element, as_of)
+                for batch in _batches(post_ids, STATISTICS_PER_CALL)
+                for element in self._share_statistics(batch)
+            }
+        readings: dict[str, MetricReading] = {}
+        for urn in dict.fromkeys(post_ids):
+            counts: dict[str, int] = {}
+            for metric_type in MEMBER_METRICS.values():
+                elements = self._member_analytics(urn, metric_type, "TOTAL")
+                if elements is None:
+                    break
+                found = [element["count"] for element in elements if isinstance(element.get("count"), int)]
+                if found:
+                    counts[metric_type] = sum(found)
+            else:
+                readings[urn] = _member_reading("lifetime", counts, as_of)
+        return readings
 
-    def _member_metrics(self, post_id: str) -> PostMetrics:
-        entity = f"({'ugc' if ':ugcPost:' in post_id else 'share'}:{urn_path(post_id)})"
-        counts: dict[str, int] = {}
-        for metric in MEMBER_METRICS:
-            query = f"q=entity&entity={entity}&queryType={metric}&aggregation=TOTAL"
-            answer = json_object(self._rest("GET", f"/memberCreatorPostAnalytics?{query}"))
-            counts[metric] = sum(int(element.get("count", 0)) for element in answer.get("elements") or [])
-        return PostMetrics(
-            views=counts["IMPRESSION"],
-            likes=counts["REACTION"],
-            comments=counts["COMMENT"],
-            shares=counts["RESHARE"],
-            extra={"impressions": counts["IMPRESSION"], "members_reached": counts["MEMBERS_REACHED"]},
+    def daily_metrics(
+        self, post_ids: Sequence[str], first: date, last: date
+    ) -> dict[str, dict[date, MetricReading]]:
+        """Each post's days from `first` to `last`, clamped to the rolling 12 months and to now: an
+        organization's by DAY timeIntervals (20 posts a call), a member's DAILY per metric type."""
+        now = datetime.now(UTC)
+        first = max(first, now.date() - timedelta(days=HISTORY.days or 0))
+        last = min(last, now.date())
+        history: dict[str, dict[date, MetricReading]] = {}
+        if first > last:
+            return history
+        if self._organization:
+            start_ms = _ms(_midnight(first))
+            end_ms = min(_ms(_midnight(last + timedelta(days=1))), _ms(now))
+            if start_ms >= end_ms:
+                return history
+            intervals = f"(timeRange:(start:{start_ms},end:{end_ms}),timeGranularityType:DAY)"
+            for batch in _batches(post_ids, STATISTICS_PER_CALL):
+                for element in self._share_statistics(batch, intervals):
+                    day = _ms_day((element.get("timeRange") or {}).get("start"))
+                    if day is not None and first <= day <= last:
+                        reading = _organization_reading("measured", element)
+                        history.setdefault(_post_of(element), {})[day] = reading
+            return history
+        for urn in dict.fromkeys(post_ids):
+            by_day: dict[date, dict[str, int]] = {}
+            for metric_type in MEMBER_METRICS.values():
+                elements = self._member_analytics(urn, metric_type, "DAILY")
+                if elements is None:
+                    break
+                for element in elements:
+                    day = _day((element.get("dateRange") or {}).get("start") or {})
+                    if day is not None and first <= day <= last and isinstance(element.get("count"), int):
+                        by_day.setdefault(day, {})[metric_type] = element["count"]
+            if by_day:
+                history[urn] = {day: _member_reading("measured", counts) for day, counts in by_day.items()}
+        return history
+
+    def created_times(self, post_ids: Sequence[str]) -> dict[str, datetime]:
+        """Each post's publishedAt (else createdAt), from GET /rest/posts/{urn}."""
+        created: dict[str, datetime] = {}
+        for urn in dict.fromkeys(post_ids):
+            post = self._post(urn, call="rest")
+            stamp = None if post is None else post.get("publishedAt") or post.get("createdAt")
+            if isinstance(stamp, int):
+                created[urn] = datetime.fromtimestamp(stamp / 1000, UTC)
+        return created
+
+    @property
+    def _organization(self) -> bool:
+        return self.author.startswith("urn:li:organization:")
+
+    def _share_statistics(self, urns: Sequence[str], intervals: str = "") -> list[dict[str, Any]]:
+        """One organizationalEntityShareStatistics call for `urns` (lifetime without `intervals`), in
+        Rest.li 2.0: a List's commas stay, the URNs in it are encoded."""
+        shares = [urn_path(urn) for urn in urns if ":ugcPost:" not in urn]
+        ugc_posts = [urn_path(urn) for urn in urns if ":ugcPost:" in urn]
+        query = f"q=organizationalEntity&organizationalEntity={urn_path(self.author)}"
+        if shares:
+            query += f"&shares=List({','.join(shares)})"
+        if ugc_posts:
+            query += f"&ugcPosts=List({','.join(ugc_posts)})"
+        if intervals:
+            query += f"&timeIntervals={intervals}"
+        answer = json_object(
+            self._rest("GET", f"/organizationalEntityShareStatistics?{query}", call="share_statistics")
         )
+        return [element for element in answer.get("elements") or [] if isinstance(element, dict)]
+
+    def _member_analytics(self, urn: str, metric_type: str, aggregation: str) -> list[dict[str, Any]] | None:
+        """memberCreatorPostAnalytics elements of one metric type; None when LinkedIn has no such post."""
+        entity = f"({'ugc' if ':ugcPost:' in urn else 'share'}:{urn_path(urn)})"
+        query = f"q=entity&entity={entity}&queryType={metric_type}&aggregation={aggregation}"
+        try:
+            answer = json_object(
+                self._rest("GET", f"/memberCreatorPostAnalytics?{query}", call="post_analytics")
+            )
+        except PlatformError as error:
+            if error.status in (404, 410):
+                return None
+            raise
+        return [element for element in answer.get("elements") or [] if isinstance(element, dict)]
 
     # --- Transport -------------------------------------------------------------------------------------
 
@@ -527,13 +625,16 @@ class LinkedInClient(PlatformClientBase):
         json_body: Any = None,
         creates: bool = False,
         headers: dict[str, str] | None = None,
+        call: str | None = None,
     ) -> httpx.Response:
-        """One versioned call under {api root}/rest; the query is already in Rest.li 2.0 encoding."""
+        """One versioned call under {api root}/rest; the query is already in Rest.li 2.0 encoding. A
+        `call` kind (budget.COSTS) meters it through the account's rate budget."""
         return self.api.request(
             method,
             self.settings.url("api", f"/rest{path_and_query}"),
             creates=creates,
             json_body=json_body,
+            call=call,
             headers={
                 "LinkedIn-Version": self.version,
                 "X-Restli-Protocol-Version": RESTLI_PROTOCOL,
@@ -567,6 +668,70 @@ def _parts_in_flight(given: int | None, configured: str | None) -> int:
             f"PELLACIA_LINKEDIN_PARTS_IN_FLIGHT must be a whole number of at least 1, not {text!r}",
         )
     return int(text)
+
+
+def _batches(urns: Sequence[str], size: int) -> Iterator[list[str]]:
+    """The distinct URNs in calls of at most `size`."""
+    distinct = list(dict.fromkeys(urns))
+    for offset in range(0, len(distinct), size):
+        yield distinct[offset : offset + size]
+
+
+def _post_of(element: Mapping[str, Any]) -> str:
+    return str(element.get("share") or element.get("ugcPost"))
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _ms_day(stamp: Any) -> date | None:
+    """The UTC day an epoch-milliseconds timeRange bound falls on."""
+    return datetime.fromtimestamp(stamp / 1000, UTC).date() if isinstance(stamp, int) else None
+
+
+def _day(value: Mapping[str, Any]) -> date | None:
+    """A Rest.li Date `{"year", "month", "day"}`."""
+    try:
+        return date(int(value["year"]), int(value["month"]), int(value["day"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _organization_reading(
+    kind: Literal["measured", "lifetime"], element: Mapping[str, Any], as_of: datetime | None = None
+) -> MetricReading:
+    """totalShareStatistics as the core: impressions stay impressions (never views), unique impressions
+    are the reach."""
+    statistics = dict(element.get("totalShareStatistics") or {})
+    values: dict[str, float] = {}
+    unavailable = dict(NOT_REPORTED)
+    for metric, field in ORGANIZATION_FIELDS.items():
+        value = statistics.get(field)
+        if isinstance(value, int | float):
+            values[metric] = float(value)
+        else:
+            unavailable[metric] = f"LinkedIn's share statistics carry no {field}"
+    return MetricReading(kind, statistics, values, unavailable, as_of)
+
+
+def _member_reading(
+    kind: Literal["measured", "lifetime"], counts: Mapping[str, int], as_of: datetime | None = None
+) -> MetricReading:
+    """The count of each member analytics metric type as the core (reactions are the likes); a type
+    LinkedIn gave no count of is unavailable, never 0."""
+    values: dict[str, float] = {}
+    unavailable = dict(NOT_REPORTED)
+    for metric, metric_type in MEMBER_METRICS.items():
+        if metric_type in counts:
+            values[metric] = float(counts[metric_type])
+        else:
+            unavailable[metric] = f"LinkedIn's member post analytics gave no {metric_type} count"
+    return MetricReading(kind, dict(counts), values, unavailable, as_of)
 
 
 def _journaled_etags(journal: Journal, count: int) -> list[str | None]:

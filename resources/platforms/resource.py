@@ -65,9 +65,10 @@ class PlatformResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         )
 
     def get_client(self) -> PlatformClient:
-        """The platform's client (see resources/platforms/<platform>.py), usable outside Dagster too."""
+        """The platform's client (see resources/platforms/<platform>.py), usable outside Dagster too; its
+        metered calls share the app database's rate budget."""
         store = credential_store(self.database.url, self.database.schema_name)
-        return build_client(self.settings(), store)
+        return build_client(self.settings(), store, self.database.session_factory())
 
 
 class YouTubeResource(PlatformResource):

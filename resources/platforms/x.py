@@ -1,10 +1,13 @@
-"""The X client: v2 chunked media upload, the processing poll, POST /2/tweets, reconciling, metrics.
+"""The X client: v2 chunked media upload, the processing poll, POST /2/tweets, reconciling, analytics.
 
 tweepy still uploads only through the retired v1.1 endpoint (tweepy issue #2217), so this speaks the
 documented v2 protocol over the shared transport (spec: docs/reference/platform_protocols.md, section 6):
 initialize -> append segments (multipart, streamed from disk) -> finalize -> STATUS until `succeeded`,
 then POST /2/tweets with the media id. Every id goes into the journal the moment X hands it out, and so
 does each acknowledged segment, so a retry resumes with the next segment instead of starting over.
+Analytics (spec 6.8): lifetime counters from GET /2/tweets (public_metrics, the video's view_count), daily
+history from GET /2/tweets/analytics (granularity=daily, start_time within the last 30 days); both take up
+to 100 ids a call, and every analytics call is metered through the account's rate budget.
 """
 
 from __future__ import annotations
@@ -12,14 +15,22 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Unpack
+from typing import Any, Literal, Unpack
 
 import httpx
 
 from pellacia_assets.rendering.probe import MediaInfo
-from resources.platforms.base import Journal, PostMetrics, Progress, PublishedPost, VideoPost
+from resources.platforms.base import (
+    HistoryWindow,
+    Journal,
+    MetricReading,
+    Progress,
+    PublishedPost,
+    VideoPost,
+)
 from resources.platforms.client_base import ClientOptions, PlatformClientBase
 from resources.platforms.config import PlatformSettings
 from resources.platforms.credentials import CredentialStore, TokenSet, token_set_from_answer
@@ -40,6 +51,19 @@ RATE_LIMIT_TYPES = ("rate-limit-exceeded", "usage-capped")
 RATE_LIMIT_CODES = (88,)
 DUPLICATE_CODES = (187,)
 PROBLEM_MARKER = "/problems/"
+IDS_PER_CALL = 100  # GET /2/tweets and GET /2/tweets/analytics take up to 100 ids
+ANALYTICS_FIELDS = (
+    "impressions", "engagements", "likes", "retweets", "replies", "quote_tweets", "bookmarks", "shares",
+    "url_clicks", "user_profile_clicks", "media_views", "detail_expands",
+)  # fmt: skip
+ANALYTICS_WINDOW_DAYS = 30  # start_time older than this is refused (400)
+# The oldest whole day inside the 30 days is 29 days back: a day older than that would be cut short.
+HISTORY = HistoryWindow(
+    ANALYTICS_WINDOW_DAYS - 1, 1, "X serves daily post analytics for the last 30 days only"
+)
+NO_REACH = "X reports no reach (unique accounts reached) for a post"
+NO_WATCH_TIME = "X reports watch time only in media analytics (GET /2/media/analytics), which is not read"
+NO_VIDEO = "the X post carries no video, so X reports no view count for it"
 log = logging.getLogger("pellacia.platforms.x")
 
 
@@ -109,6 +133,7 @@ class XClient(PlatformClientBase):
 
     platform = PLATFORM
     rotating_refresh_tokens = True  # each refresh hands out a new refresh token; the old one dies
+    history_window: HistoryWindow | None = HISTORY
 
     def __init__(
         self, settings: PlatformSettings, store: CredentialStore | None = None, **kw: Unpack[ClientOptions]
@@ -157,45 +182,75 @@ class XClient(PlatformClientBase):
             journal.put("tweet_id", found.post_id)
         return found
 
-    def metrics(self, post_id: str) -> PostMetrics:
-        """Lifetime public counters; views are the video's view_count (GET /2/tweets, spec 6.8)."""
+    # --- analytics ----------------------------------------------------------------------------------
+
+    def lifetime_metrics(self, post_ids: Sequence[str]) -> dict[str, MetricReading]:
+        """Public counters as of now; views are the video's view_count (GET /2/tweets, spec 6.8)."""
         params = {
-            "ids": post_id,
-            "tweet.fields": "public_metrics,attachments",
+            "tweet.fields": "public_metrics,attachments,created_at",
             "expansions": "attachments.media_keys",
-            "media.fields": "public_metrics",
+            "media.fields": "public_metrics,duration_ms",
         }
-        payload = _json_object(self.http.request("GET", self._api("/2/tweets"), params=params))
-        tweets = payload.get("data") or []
-        if not tweets:
-            raise PlatformError(
-                PLATFORM,
-                ErrorKind.POLICY,
-                f"post {post_id} is not visible to this account (deleted or protected): "
-                f"{_first_error(payload)}",
-                code="resource-not-found",
+        as_of = datetime.now(UTC)
+        readings: dict[str, MetricReading] = {}
+        for batch in _batches(post_ids):
+            payload = self._lookup(batch, params)
+            media = {
+                str(item.get("media_key")): item
+                for item in (payload.get("includes") or {}).get("media") or []
+                if isinstance(item, dict)
+            }
+            for tweet in payload.get("data") or []:
+                readings[str(tweet["id"])] = _lifetime_reading(tweet, media, as_of)
+        return readings
+
+    def daily_metrics(
+        self, post_ids: Sequence[str], first: date, last: date
+    ) -> dict[str, dict[date, MetricReading]]:
+        """Each post's days from GET /2/tweets/analytics (granularity=daily), clamped to the 30 days X
+        serves and to now; a day X has no bucket for is left out."""
+        now = datetime.now(UTC).replace(microsecond=0)
+        oldest = now.date() - timedelta(days=HISTORY.days or 0)
+        start = _midnight(max(first, oldest))
+        end = min(_midnight(last + timedelta(days=1)), now)
+        days: dict[str, dict[date, MetricReading]] = {}
+        if start >= end:
+            return days
+        for batch in _batches(post_ids):
+            params = {
+                "ids": ",".join(batch),
+                "start_time": _stamp(start),
+                "end_time": _stamp(end),
+                "granularity": "daily",
+                "analytics.fields": ",".join(ANALYTICS_FIELDS),
+            }
+            response = self.http.request(
+                "GET", self._api("/2/tweets/analytics"), params=params, call="tweets.analytics"
             )
-        tweet = tweets[0]
-        counters = tweet.get("public_metrics") or {}
-        keys = set((tweet.get("attachments") or {}).get("media_keys") or [])
-        media = (payload.get("includes") or {}).get("media") or []
-        views = sum(
-            int((item.get("public_metrics") or {}).get("view_count", 0))
-            for item in media
-            if item.get("media_key") in keys
-        )
-        retweets, quotes = int(counters.get("retweet_count", 0)), int(counters.get("quote_count", 0))
-        return PostMetrics(
-            views=views,
-            likes=int(counters.get("like_count", 0)),
-            comments=int(counters.get("reply_count", 0)),
-            shares=retweets + quotes,
-            extra={
-                "impressions": int(counters.get("impression_count", 0)),
-                "bookmarks": int(counters.get("bookmark_count", 0)),
-                "retweets": retweets,
-                "quotes": quotes,
-            },
+            for series in _json_object(response).get("data") or []:
+                readings = {
+                    day: _daily_reading(entry.get("metrics") or {})
+                    for entry in series.get("timestamped_metrics") or []
+                    if first <= (day := _parse_time(str(entry["timestamp"])).date()) <= last
+                }
+                if readings:
+                    days[str(series["id"])] = readings
+        return days
+
+    def created_times(self, post_ids: Sequence[str]) -> dict[str, datetime]:
+        """Each post's created_at, as GET /2/tweets reports it."""
+        created: dict[str, datetime] = {}
+        for batch in _batches(post_ids):
+            for tweet in self._lookup(batch, {"tweet.fields": "created_at"}).get("data") or []:
+                if tweet.get("created_at"):
+                    created[str(tweet["id"])] = _parse_time(str(tweet["created_at"]))
+        return created
+
+    def _lookup(self, ids: Sequence[str], params: Mapping[str, str]) -> dict[str, Any]:
+        """GET /2/tweets for up to 100 ids (metered); posts X does not show are named in `errors`."""
+        query = {"ids": ",".join(ids), **params}
+        return _json_object(
+            self.http.request("GET", self._api("/2/tweets"), params=query, call="tweets.lookup")
         )
 
     def post_url(self, tweet_id: str) -> str:
@@ -397,6 +452,87 @@ def x_video_problems(info: MediaInfo) -> list[str]:
     return problems
 
 
+def _batches(post_ids: Sequence[str]) -> Iterator[list[str]]:
+    """The distinct ids in calls of at most 100."""
+    ids = list(dict.fromkeys(post_ids))
+    for offset in range(0, len(ids), IDS_PER_CALL):
+        yield ids[offset : offset + IDS_PER_CALL]
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def _reading(
+    kind: Literal["measured", "lifetime"],
+    raw: dict[str, Any],
+    counts: Mapping[str, Mapping[str, Any]],
+    absent: Mapping[str, str],
+    as_of: datetime | None = None,
+) -> MetricReading:
+    """The core from X's fields: `counts` maps a core metric to the X fields it adds up (all of them must
+    be there), `absent` the metrics X does not give, with why."""
+    values: dict[str, float] = {}
+    unavailable = {"reach": NO_REACH, "watch_time_s": NO_WATCH_TIME, **absent}
+    for metric, fields in counts.items():
+        missing = [name for name, value in fields.items() if not isinstance(value, int | float)]
+        if missing:
+            unavailable[metric] = f"X's answer carries no {' or '.join(missing)}"
+        else:
+            values[metric] = float(sum(fields.values()))
+    return MetricReading(kind, raw, values, unavailable, as_of)
+
+
+def _lifetime_reading(
+    tweet: dict[str, Any], media: Mapping[str, dict[str, Any]], as_of: datetime
+) -> MetricReading:
+    """A post's public_metrics, its video's view_count as its views; reposts and quotes are its shares."""
+    counters = tweet.get("public_metrics") or {}
+    keys = (tweet.get("attachments") or {}).get("media_keys") or []
+    attached = [media[key] for key in keys if key in media]
+    raw = {"public_metrics": counters, "media": attached, "created_at": tweet.get("created_at")}
+    counts: dict[str, dict[str, Any]] = {
+        "likes": {"like_count": counters.get("like_count")},
+        "comments": {"reply_count": counters.get("reply_count")},
+        "shares": {
+            "retweet_count": counters.get("retweet_count"),
+            "quote_count": counters.get("quote_count"),
+        },
+        "saves": {"bookmark_count": counters.get("bookmark_count")},
+        "impressions": {"impression_count": counters.get("impression_count")},
+    }
+    videos = [item for item in attached if item.get("type") in ("video", "animated_gif")]
+    if not videos:
+        return _reading("lifetime", raw, counts, {"views": NO_VIDEO}, as_of)
+    counts["views"] = {
+        f"view_count of {item.get('media_key')}": (item.get("public_metrics") or {}).get("view_count")
+        for item in videos
+    }
+    return _reading("lifetime", raw, counts, {}, as_of)
+
+
+def _daily_reading(metrics: dict[str, Any]) -> MetricReading:
+    """One day of GET /2/tweets/analytics: media_views are its views; retweets and quote_tweets its
+    shares, as in the lifetime counters (X's `shares` field, sends by message or link, stays in raw)."""
+    counts = {
+        "views": {"media_views": metrics.get("media_views")},
+        "likes": {"likes": metrics.get("likes")},
+        "comments": {"replies": metrics.get("replies")},
+        "shares": {"retweets": metrics.get("retweets"), "quote_tweets": metrics.get("quote_tweets")},
+        "saves": {"bookmarks": metrics.get("bookmarks")},
+        "impressions": {"impressions": metrics.get("impressions")},
+    }
+    return _reading("measured", dict(metrics), counts, {})
+
+
 def _expired(journal: Journal) -> bool:
     expires_at = journal.get("media_expires_at")
     return bool(expires_at) and float(expires_at or 0) - EXPIRY_MARGIN_S <= time.time()
@@ -453,12 +589,6 @@ def _problem(response: httpx.Response) -> tuple[str | None, int | None, str]:
     specific = str(first.get("message") or first.get("detail") or "")
     text = " - ".join(part for part in (title, detail, specific) if part) or response.reason_phrase
     return kind_name, code, text
-
-
-def _first_error(payload: dict[str, Any]) -> str:
-    errors = payload.get("errors") or [{}]
-    first = errors[0] if isinstance(errors[0], dict) else {}
-    return str(first.get("detail") or first.get("title") or "no such post")
 
 
 def _where(response: httpx.Response) -> str:

@@ -12,6 +12,12 @@ The services are built from the discovery documents bundled with google-api-pyth
 uploads to the real host (see docs/reference/client_library_notes.md). Retries follow Google's own
 upload sample (catch, back off, call `next_chunk()` again, which first asks for the committed range),
 never `next_chunk(num_retries=...)`, which re-sends an emptied chunk and hangs.
+
+Analytics (section 2.9): lifetime views, likes and comments from videos.list `statistics` (50 ids a call);
+shares and watch time only YouTube Analytics has, so `reports.query` by day over the video's life adds
+them (its days stop at the reporting delay: `raw["analytics_through"]` says where); daily history is one
+`reports.query` by day per video. Every analytics call spends the project's quota units through the
+account's rate budget when one is set.
 """
 
 from __future__ import annotations
@@ -23,9 +29,9 @@ import logging
 import mimetypes
 import re
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar, Unpack, cast
+from typing import Any, Literal, TypeVar, Unpack, cast
 from zoneinfo import ZoneInfo
 
 import httplib2
@@ -35,7 +41,14 @@ from googleapiclient.discovery_cache import get_static_doc
 from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaFileUpload, build_http
 
-from resources.platforms.base import Journal, PostMetrics, Progress, PublishedPost, VideoPost
+from resources.platforms.base import (
+    HistoryWindow,
+    Journal,
+    MetricReading,
+    Progress,
+    PublishedPost,
+    VideoPost,
+)
 from resources.platforms.client_base import ClientOptions, PlatformClientBase
 from resources.platforms.config import PlatformSettings
 from resources.platforms.credentials import CredentialStore, TokenSet
@@ -50,7 +63,22 @@ WATCH_URL = "https://www.youtube.com/watch?v={}"
 PRIVACY_STATUSES = ("public", "unlisted", "private")
 DEFAULT_CATEGORY_ID = "22"  # People & Blogs; a category, not a declaration, so a default is harmless
 REAUTHORISE = "re-authorise with `pellacia-dist auth youtube`"
-DAILY_METRICS = ("views", "likes", "comments", "shares", "estimatedMinutesWatched", "averageViewDuration")
+DAILY_METRICS = (
+    "views", "engagedViews", "likes", "dislikes", "comments", "shares", "estimatedMinutesWatched",
+    "averageViewDuration", "subscribersGained", "subscribersLost",
+)  # fmt: skip
+LIFETIME_ANALYTICS = ("shares", "estimatedMinutesWatched", "engagedViews")  # totals the Data API lacks
+IDS_PER_LIST = 50  # videos.list takes up to 50 ids
+QUOTA_BUCKET = "units"  # budget.BUCKETS: the project's 10,000 daily units
+HISTORY = HistoryWindow(None, 2, "YouTube Analytics reports every day of a video's life")
+NO_SAVES = "YouTube reports no saves for a video (playlist adds are not saves)"
+NO_IMPRESSIONS = (
+    "YouTube reports thumbnail impressions only in bulk Reporting API files, not in reports.query"
+)
+NO_REACH = "YouTube Analytics reports no reach (unique viewers) for a video"
+NOT_REPORTED_YET = (
+    "YouTube Analytics has reported no day of this video yet (days arrive after a delay of about 2 days)"
+)
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "RESOURCE_EXHAUSTED"})
 SCOPE_REASONS = frozenset({"insufficientPermissions", "ACCESS_TOKEN_SCOPE_INSUFFICIENT"})
 QUOTA_TIMEZONE = ZoneInfo("America/Los_Angeles")  # daily quotas reset at midnight Pacific time
@@ -346,6 +374,7 @@ class YouTubeClient(PlatformClientBase):
     """One YouTube channel (account): check, publish exactly once, reconcile, and read metrics."""
 
     platform = PLATFORM
+    history_window: HistoryWindow | None = HISTORY
 
     def __init__(
         self, settings: PlatformSettings, store: CredentialStore | None = None, **kw: Unpack[ClientOptions]
@@ -462,15 +491,26 @@ class YouTubeClient(PlatformClientBase):
 
         return self._retrying("upload session query", ask)
 
-    def _retrying(self, label: str, call: Callable[[], _T]) -> _T:
-        """Run one API call with Google's retry rules: 5xx, 429, 403 rate limits, dropped connections."""
+    def _retrying(self, label: str, call: Callable[[], _T], metered: str | None = None) -> _T:
+        """Run one API call with Google's retry rules: 5xx, 429, 403 rate limits, dropped connections.
+
+        A `metered` call (a kind in budget.COSTS) waits for its place in the rate budget before each try
+        and reports each refusal to it: a throttle the budget now holds back is waited out there, not by
+        backoff; a spent daily quota is marked spent until midnight Pacific and raised at once."""
+        gate = self.gate if metered is not None else None
         attempt = 0
         refreshed = False
         while True:
+            if gate is not None and metered is not None:
+                gate.before(metered)
+            held_s = 0.0
             try:
                 return call()
             except HttpError as error:
-                failure = classify(_as_response(error)) or PlatformError(
+                response = _as_response(error)
+                if gate is not None and metered is not None:
+                    held_s = gate.after(metered, response.headers, response.status_code)
+                failure = classify(response) or PlatformError(
                     PLATFORM,
                     ErrorKind.RETRYABLE,
                     f"unexpected HTTP {error.resp.status} answer",
@@ -488,6 +528,15 @@ class YouTubeClient(PlatformClientBase):
                 refreshed = True
                 continue
             attempt += 1
+            if gate is not None and failure.kind is ErrorKind.RATE_LIMIT:
+                if failure.code == "quotaExceeded":
+                    gate.spent(QUOTA_BUCKET)
+                    raise failure
+                if held_s > 0:
+                    if attempt >= self.retry.max_attempts:
+                        raise failure
+                    log.warning("%s; waiting as YouTube asked (attempt %d)", failure, attempt)
+                    continue
             delay = self.retry.delay(failure, attempt)
             log.warning("%s; retrying in %.1f s (attempt %d)", failure, delay, attempt)
             self.sleep(delay)
@@ -532,44 +581,121 @@ class YouTubeClient(PlatformClientBase):
 
     # --- analytics -----------------------------------------------------------------------------------------
 
-    def metrics(self, post_id: str) -> PostMetrics:
-        """Lifetime counters from videos.list part=statistics; shares only come from daily_metrics."""
-        video = self._video(post_id, "statistics")
-        if video is None:
-            raise PlatformError(PLATFORM, ErrorKind.POLICY, f"video {post_id} is not on the channel")
-        statistics = {name: int(value) for name, value in video.get("statistics", {}).items()}
-        return PostMetrics(
-            views=statistics.get("viewCount", 0),
-            likes=statistics.get("likeCount", 0),
-            comments=statistics.get("commentCount", 0),
-            extra={
-                name: value
-                for name, value in statistics.items()
-                if name not in ("viewCount", "likeCount", "commentCount")
-            },
-        )
+    def lifetime_metrics(self, post_ids: Sequence[str]) -> dict[str, MetricReading]:
+        """videos.list statistics (views, likes, comments as of now) and the YouTube Analytics totals of
+        every reported day (shares, watch time), which stop at the reporting delay."""
+        as_of = dt.datetime.now(dt.UTC)
+        readings: dict[str, MetricReading] = {}
+        for video in self._listed(post_ids, "snippet,statistics"):
+            published = _published(video)
+            days = self._report(str(video["id"]), published.date(), as_of.date(), LIFETIME_ANALYTICS)
+            readings[str(video["id"])] = _lifetime_reading(video, days, as_of)
+        return readings
 
-    def daily_metrics(self, post_id: str, start: dt.date, end: dt.date) -> dict[dt.date, PostMetrics]:
-        """Per-day history from YouTube Analytics reports.query (the most recent days have no rows yet)."""
+    def daily_metrics(
+        self, post_ids: Sequence[str], first: dt.date, last: dt.date
+    ) -> dict[str, dict[dt.date, MetricReading]]:
+        """One reports.query by day per video from `first` to `last` (not past today): the days YouTube
+        Analytics has reported (the latest days are missing until the delay has passed)."""
+        last = min(last, dt.datetime.now(dt.UTC).date())
+        history: dict[str, dict[dt.date, MetricReading]] = {}
+        if first > last:
+            return history
+        for video_id in dict.fromkeys(post_ids):
+            days = self._report(video_id, first, last, DAILY_METRICS)
+            if days:
+                history[video_id] = {day: _daily_reading(row) for day, row in days.items()}
+        return history
+
+    def created_times(self, post_ids: Sequence[str]) -> dict[str, dt.datetime]:
+        """Each video's snippet.publishedAt (videos.list, 50 ids a call)."""
+        return {str(video["id"]): _published(video) for video in self._listed(post_ids, "snippet")}
+
+    def _listed(self, post_ids: Sequence[str], part: str) -> Iterator[dict[str, Any]]:
+        """The videos of the channel among `post_ids` (a video YouTube does not show is not listed)."""
+        ids = list(dict.fromkeys(post_ids))
+        for offset in range(0, len(ids), IDS_PER_LIST):
+            request = self._data.videos().list(part=part, id=",".join(ids[offset : offset + IDS_PER_LIST]))
+            response = self._retrying("videos.list", request.execute, metered="videos.list")
+            yield from (item for item in response.get("items") or [] if isinstance(item, dict))
+
+    def _report(
+        self, video_id: str, first: dt.date, last: dt.date, metrics: Sequence[str]
+    ) -> dict[dt.date, dict[str, Any]]:
+        """reports.query by day for one video: each reported day's metrics, by name."""
         request = self._analytics.reports().query(
             ids="channel==MINE",
-            startDate=start.isoformat(),
-            endDate=end.isoformat(),
-            metrics=",".join(DAILY_METRICS),
+            startDate=first.isoformat(),
+            endDate=max(first, last).isoformat(),
+            metrics=",".join(metrics),
             dimensions="day",
-            filters=f"video=={post_id}",
+            filters=f"video=={video_id}",
             sort="day",
         )
-        table = self._retrying("reports.query", request.execute)
+        table = self._retrying("reports.query", request.execute, metered="reports.query")
         names = [str(header["name"]) for header in table.get("columnHeaders", [])]
-        days: dict[dt.date, PostMetrics] = {}
+        days: dict[dt.date, dict[str, Any]] = {}
         for row in table.get("rows") or []:
             values = dict(zip(names, row, strict=True))
-            days[dt.date.fromisoformat(str(values.pop("day")))] = PostMetrics(
-                views=int(values.pop("views", 0)),
-                likes=int(values.pop("likes", 0)),
-                comments=int(values.pop("comments", 0)),
-                shares=int(values.pop("shares", 0)),
-                extra=values,
-            )
+            days[dt.date.fromisoformat(str(values.pop("day")))] = values
         return days
+
+
+def _published(video: dict[str, Any]) -> dt.datetime:
+    text = str(video["snippet"]["publishedAt"])
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.UTC)
+
+
+def _number(value: Any) -> float | None:
+    """A count as YouTube sends it (statistics are uint64 strings); None when absent or not a number."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _reading(
+    kind: Literal["measured", "lifetime"],
+    raw: dict[str, Any],
+    found: Mapping[str, float | str],
+    as_of: dt.datetime | None = None,
+) -> MetricReading:
+    """`found`: each core metric YouTube reports, as its value or (a str) why there is none."""
+    values = {name: value for name, value in found.items() if not isinstance(value, str)}
+    unavailable = {name: why for name, why in found.items() if isinstance(why, str)}
+    unavailable |= {"saves": NO_SAVES, "impressions": NO_IMPRESSIONS, "reach": NO_REACH}
+    return MetricReading(kind, raw, values, unavailable, as_of)
+
+
+def _lifetime_reading(
+    video: dict[str, Any], days: Mapping[dt.date, Mapping[str, Any]], as_of: dt.datetime
+) -> MetricReading:
+    """Views, likes and comments from `statistics`; shares and watch time summed over the reported days
+    (a table row holds every metric asked for)."""
+    statistics = video.get("statistics") or {}
+    found: dict[str, float | str] = {}
+    for metric, field in (("views", "viewCount"), ("likes", "likeCount"), ("comments", "commentCount")):
+        value = _number(statistics.get(field))
+        found[metric] = value if value is not None else f"YouTube's statistics of this video carry no {field}"
+    totals = {name: sum(float(row[name]) for row in days.values()) for name in LIFETIME_ANALYTICS}
+    if days:
+        found["shares"] = totals["shares"]
+        found["watch_time_s"] = totals["estimatedMinutesWatched"] * 60
+    else:
+        found["shares"] = found["watch_time_s"] = NOT_REPORTED_YET
+    raw = {
+        "statistics": statistics,
+        "analytics": totals if days else {},
+        "analytics_through": max(days).isoformat() if days else None,
+        "publishedAt": video["snippet"]["publishedAt"],
+    }
+    return _reading("lifetime", raw, found, as_of)
+
+
+def _daily_reading(row: Mapping[str, Any]) -> MetricReading:
+    """One reported day: views, likes, comments, shares, and watch time (its minutes in seconds)."""
+    found: dict[str, float | str] = {
+        metric: float(row[metric]) for metric in ("views", "likes", "comments", "shares")
+    }
+    found["watch_time_s"] = float(row["estimatedMinutesWatched"]) * 60
+    return _reading("measured", dict(row), found)

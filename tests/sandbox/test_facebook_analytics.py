@@ -73,6 +73,8 @@ def test_lifetime_insights_are_deterministic_and_grow_with_age(
     assert older["blue_reels_play_count"] > later["blue_reels_play_count"]
     likes = older["post_video_likes_by_reaction_type"]["REACTION_LIKE"]
     assert likes >= later["post_video_likes_by_reaction_type"]["REACTION_LIKE"]
+    created = http.get(f"{V}/{video_id}", params={"fields": "created_time"}).json()["created_time"]
+    assert created == (NOW - dt.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
 def test_insights_stop_after_two_years(sandbox: FacebookSandbox, http: httpx.Client) -> None:

@@ -138,6 +138,20 @@ def test_x_headers_tighten_the_window(factory: sessionmaker[Session]) -> None:
     assert throttled(factory, "x") == 0
 
 
+def test_an_x_429_whose_reset_has_passed_waits_nothing_more(factory: sessionmaker[Session]) -> None:
+    """X gives its reset in whole seconds: read a moment late it may lie in the past. That is still X's
+    answer (try again now), not a 429 without a hint that holds the whole 15-minute window."""
+    headers = {
+        "x-rate-limit-limit": "300",
+        "x-rate-limit-remaining": "0",
+        "x-rate-limit-reset": str(int(NOW)),
+    }
+    name = "GET /2/tweets/analytics"
+    assert observe(factory, "x", "main", headers, now=NOW + 0.9, bucket_name=name, status=429) == 0
+    assert reserve(factory, "x", "main", name, now=NOW + 1) == 0
+    assert throttled(factory, "x") == 1
+
+
 def test_meta_usage_headers_tighten_and_block(factory: sessionmaker[Session]) -> None:
     app_usage = {"X-App-Usage": json.dumps({"call_count": 95, "total_time": 20, "total_cputime": 10})}
     assert observe(factory, "instagram", "main", app_usage, now=NOW) == 0
@@ -160,6 +174,22 @@ def test_meta_usage_headers_tighten_and_block(factory: sessionmaker[Session]) ->
     assert observe(factory, "facebook", "main", buc, now=NOW) == 19 * 60
     assert reserve(factory, "facebook", "main", "business", now=NOW + 60) == 18 * 60
     assert reserve(factory, "facebook", "main", "app", now=NOW + 60) == 0  # the platform limit is not spent
+
+
+def test_a_meta_throttle_waits_the_regain_time_it_states_not_the_whole_hour(
+    factory: sessionmaker[Session],
+) -> None:
+    """A throttled answer with the app at 100 % and a 2-minute regain in the business header: every bucket
+    at 100 % comes back after 2 minutes, as Meta said."""
+    headers = {
+        "X-App-Usage": json.dumps({"call_count": 100, "total_time": 4, "total_cputime": 2}),
+        "X-Business-Use-Case-Usage": json.dumps(
+            {"17841": [{"type": "instagram", "call_count": 100, "estimated_time_to_regain_access": 2}]}
+        ),
+    }
+    assert observe(factory, "instagram", "main", headers, now=NOW, bucket_name="app", status=429) == 120
+    assert reserve(factory, "instagram", "main", "app", now=NOW) == 120
+    assert throttled(factory, "instagram") == 1
 
 
 def test_a_429_with_retry_after_blocks_until_then_and_is_counted(factory: sessionmaker[Session]) -> None:

@@ -500,7 +500,7 @@ def test_metadata_over_the_limits_is_refused_before_any_request(
     assert sandbox.requests == [] and journal.snapshot().state == "failed"
 
 
-def test_metrics_read_the_lifetime_video_insights_of_reels_and_page_videos(
+def test_lifetime_metrics_read_the_video_insights_of_reels_and_page_videos(
     client: FacebookClient,
     sandbox: FacebookSandbox,
     factory: sessionmaker[Session],
@@ -511,23 +511,24 @@ def test_metrics_read_the_lifetime_video_insights_of_reels_and_page_videos(
     journal = open_entry(factory, LedgerTarget("keeper", 2, "facebook", "default", sha256_of(wide_video)))
     page_video = publish_once(client, post_of(wide_video), journal).post
     reel_values, video_values = sandbox.metrics(reel.post_id), sandbox.metrics(page_video.post_id)
-    reel_metrics, video_metrics = client.metrics(reel.post_id), client.metrics(page_video.post_id)
+    readings = client.lifetime_metrics([reel.post_id, page_video.post_id])
+    reel_reading, video_reading = readings[reel.post_id], readings[page_video.post_id]
     reactions = reel_values["post_video_likes_by_reaction_type"]
     actions = reel_values["post_video_social_actions"]
-    assert (reel_metrics.views, reel_metrics.likes, reel_metrics.comments, reel_metrics.shares) == (
-        reel_values["blue_reels_play_count"],
-        reactions["REACTION_LIKE"] + reactions["REACTION_LOVE"],
-        actions["COMMENT"],
-        actions["SHARE"],
-    )
-    assert reel_metrics.extra["fb_reels_total_plays"] == reel_values["fb_reels_total_plays"]
+    assert {name: reel_reading.values[name] for name in ("views", "likes", "comments", "shares")} == {
+        "views": reel_values["blue_reels_play_count"],
+        "likes": reactions["REACTION_LIKE"] + reactions["REACTION_LOVE"],
+        "comments": actions["COMMENT"],
+        "shares": actions["SHARE"],
+    }
+    assert reel_reading.raw["fb_reels_total_plays"] == reel_values["fb_reels_total_plays"]
     stories = video_values["total_video_stories_by_action_type"]
-    assert (video_metrics.views, video_metrics.comments, video_metrics.shares) == (
-        video_values["total_video_views"],
-        stories["comment"],
-        stories["share"],
-    )
-    assert video_metrics.likes == sum(video_values["total_video_reactions_by_type_total"].values())
+    assert {name: video_reading.values[name] for name in ("views", "comments", "shares")} == {
+        "views": video_values["total_video_views"],
+        "comments": stories["comment"],
+        "shares": stories["share"],
+    }
+    assert video_reading.values["likes"] == sum(video_values["total_video_reactions_by_type_total"].values())
 
 
 def test_reconcile_without_a_video_id_asks_nothing(

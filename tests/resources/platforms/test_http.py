@@ -11,6 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from resources.database.engine import open_database
+from resources.platforms.budget import RateGate, snapshot, throttled
 from resources.platforms.credentials import AccountTokens, TokenSet
 from resources.platforms.errors import AmbiguousOutcomeError, ErrorKind, PlatformError
 from resources.platforms.http import PlatformHttp, RetryPolicy, file_chunks, meta_regain_minutes, wait_hint
@@ -147,3 +149,35 @@ def test_waits_longer_than_the_limit_stop_with_a_clear_error(server: EchoServer)
     tokens = AccountTokens("echo", "a", TokenSet("good-token"), None, None)
     with pytest.raises(PlatformError, match="asked to wait 3600 s; try later"):
         transport(tokens).request("GET", f"{server.base_url}/thing")
+
+
+def test_a_metered_call_waits_its_429_out_through_the_shared_budget(
+    server: EchoServer, tmp_path: Path
+) -> None:
+    """With a rate gate, a 429's Retry-After blocks the account's budget: the next try waits there (once,
+    not also by backoff), and the 429 is counted in the database every process shares."""
+    factory = open_database(f"sqlite:///{tmp_path / 'app.db'}")
+    waits: list[float] = []
+    gate = RateGate(factory, "x", "me", waits.append)
+    http = PlatformHttp(
+        "x", classify, tokens=AccountTokens("x", "me", TokenSet("good-token"), None, None),
+        sleep=waits.append, retry=RetryPolicy(max_attempts=4), gate=gate,
+    )  # fmt: skip
+    server.inject(Fault("thing", status=429, headers={"Retry-After": "7"}, body={"e": 1}))
+    assert http.request("GET", f"{server.base_url}/thing", call="tweets.analytics").json() == {"ok": True}
+    assert len(waits) == 1 and 6.0 <= waits[0] <= 7.0
+    assert (gate.calls, gate.throttled) == (2, 1)
+    assert throttled(factory, "x", "me") == 1
+    used = snapshot(factory, "x", "me", "GET /2/tweets/analytics")
+    assert used is not None and used["used"] == 2
+
+
+def test_an_unmetered_call_leaves_the_budget_alone(server: EchoServer, tmp_path: Path) -> None:
+    factory = open_database(f"sqlite:///{tmp_path / 'app.db'}")
+    gate = RateGate(factory, "x", "me", lambda _s: None)
+    http = PlatformHttp(
+        "x", classify, tokens=AccountTokens("x", "me", TokenSet("good-token"), None, None), gate=gate
+    )
+    http.request("GET", f"{server.base_url}/thing")
+    assert gate.calls == 0
+    assert snapshot(factory, "x", "me", "GET /2/tweets/analytics") is None

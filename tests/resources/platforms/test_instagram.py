@@ -496,20 +496,19 @@ def test_reconcile_without_a_container_needs_no_request(
     assert sandbox.requests == []
 
 
-def test_metrics_are_the_lifetime_insights_of_the_reel(
+def test_lifetime_metrics_are_the_insights_of_the_reel(
     client: InstagramClient, sandbox: InstagramSandbox, factory: sessionmaker[Session], video: Path
 ) -> None:
     post_id = publish_once(client, reel(video), journal_for(factory, video)).post.post_id
     expected = sandbox.metrics_for(post_id)
 
-    metrics = client.metrics(post_id)
-    assert (metrics.views, metrics.likes, metrics.comments, metrics.shares) == (
-        expected["views"],
-        expected["likes"],
-        expected["comments"],
-        expected["shares"],
-    )
-    assert metrics.extra == {n: expected[n] for n in ("reach", "saved", "total_interactions")}
+    reading = client.lifetime_metrics([post_id])[post_id]
+    assert reading.kind == "lifetime"
+    assert {name: reading.values[name] for name in ("views", "likes", "comments", "shares")} == {
+        name: expected[name] for name in ("views", "likes", "comments", "shares")
+    }
+    assert reading.raw["total_interactions"] == expected["total_interactions"]
+    assert "impressions" in reading.unavailable
 
 
 def test_a_client_without_an_account_id_says_which_variable_to_set(settings: PlatformSettings) -> None:

@@ -608,17 +608,18 @@ def test_organization_metrics_come_from_share_statistics(
     client = make_client()
     post_id = publish_once(client, _post(video), _journal(factory, video)).post.post_id
 
-    metrics = client.metrics(post_id)
+    reading = client.lifetime_metrics([post_id])[post_id]
 
     stats = sandbox.metrics_for(post_id)
-    assert (metrics.views, metrics.likes, metrics.comments, metrics.shares) == (
-        stats["impressionCount"],
-        stats["likeCount"],
-        stats["commentCount"],
-        stats["shareCount"],
-    )
-    assert metrics.extra["unique_impressions"] == stats["uniqueImpressionsCount"]
-    assert metrics.extra["clicks"] == stats["clickCount"]
+    assert reading.values == {
+        "likes": stats["likeCount"],
+        "comments": stats["commentCount"],
+        "shares": stats["shareCount"],
+        "impressions": stats["impressionCount"],
+        "reach": stats["uniqueImpressionsCount"],
+    }
+    assert reading.raw["clickCount"] == stats["clickCount"]
+    assert "impressions, not video views" in reading.unavailable["views"]
 
 
 def test_member_metrics_come_from_creator_post_analytics(
@@ -630,17 +631,18 @@ def test_member_metrics_come_from_creator_post_analytics(
     with running(member):
         client = LinkedInClient(_settings(member, member.issue_tokens()), sleep=waits.append)
         post_id = publish_once(client, _post(video), _journal(factory, video)).post.post_id
-        metrics = client.metrics(post_id)
+        reading = client.lifetime_metrics([post_id])[post_id]
         client.close()
 
     stats = member.metrics_for(post_id)
-    assert (metrics.views, metrics.likes, metrics.comments, metrics.shares) == (
-        stats["impressionCount"],
-        stats["likeCount"],
-        stats["commentCount"],
-        stats["shareCount"],
-    )
-    assert metrics.extra["members_reached"] == stats["uniqueImpressionsCount"]
+    assert reading.values == {
+        "likes": stats["likeCount"],
+        "comments": stats["commentCount"],
+        "shares": stats["shareCount"],
+        "impressions": stats["impressionCount"],
+        "reach": stats["uniqueImpressionsCount"],
+    }
+    assert set(reading.unavailable) == {"views", "saves", "watch_time_s"}
 
 
 def test_reconcile_with_nothing_journaled_asks_nothing(

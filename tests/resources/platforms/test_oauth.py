@@ -210,7 +210,7 @@ def test_consent_gives_tokens_that_publish_refresh_and_stay_out_of_logs(
     cast(RenewingClient, client).tokens.refresh()
     renewed = store.load(platform, settings.account)
     assert renewed is not None and renewed.access_token != tokens.access_token
-    assert client.metrics(outcome.post.post_id) is not None
+    assert outcome.post.post_id in client.lifetime_metrics([outcome.post.post_id])
 
     printed = capsys.readouterr()
     for secret in [*secrets_of(tokens), *secrets_of(renewed), CLIENT_SECRET]:

@@ -257,22 +257,27 @@ def test_a_second_run_does_nothing_once_published(
     assert routes(setup.sandbox, "init") == 1
 
 
-def test_metrics_come_from_the_display_api(setup: Setup, videos: dict[str, Path], tmp_path: Path) -> None:
+def test_lifetime_metrics_come_from_the_display_api(
+    setup: Setup, videos: dict[str, Path], tmp_path: Path
+) -> None:
     post = post_of(videos["small"])
     outcome = publish(setup, post, ledger_for(tmp_path, post.video))
+    post_id = outcome.post.post_id
 
-    metrics = setup.client.metrics(outcome.post.post_id)
+    readings = setup.client.lifetime_metrics([post_id, "7380000000000009999"])
 
-    expected = setup.sandbox.video_object(outcome.post.post_id)
-    assert (metrics.views, metrics.likes, metrics.comments, metrics.shares) == (
-        expected["view_count"],
-        expected["like_count"],
-        expected["comment_count"],
-        expected["share_count"],
-    )
-    assert metrics.extra["duration"] == 3
-    with pytest.raises(PlatformError, match="not among this account's videos"):
-        setup.client.metrics("7380000000000009999")
+    expected = setup.sandbox.video_object(post_id)
+    assert list(readings) == [post_id]  # a video TikTok does not show is left out
+    reading = readings[post_id]
+    assert reading.kind == "lifetime"
+    assert reading.values == {
+        "views": expected["view_count"],
+        "likes": expected["like_count"],
+        "comments": expected["comment_count"],
+        "shares": expected["share_count"],
+    }
+    assert reading.raw["duration"] == 3
+    assert "TikTok" in reading.unavailable["saves"]
 
 
 def test_a_private_post_is_known_by_its_publish_id(

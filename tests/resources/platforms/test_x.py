@@ -517,15 +517,16 @@ def test_metrics_come_from_public_metrics_and_the_videos_view_count(
     outcome = publish_once(client, post_of(video), journal_for(factory, video))
     expected = sandbox.public_metrics(outcome.post.post_id)
 
-    metrics = client.metrics(outcome.post.post_id)
+    readings = client.lifetime_metrics([outcome.post.post_id, "1"])
 
-    assert metrics.views == expected["view_count"]
-    assert metrics.likes == expected["like_count"]
-    assert metrics.comments == expected["reply_count"]
-    assert metrics.shares == expected["retweet_count"] + expected["quote_count"]
-    assert metrics.extra["impressions"] == expected["impression_count"]
-    with pytest.raises(PlatformError, match="not visible"):
-        client.metrics("1")
+    assert list(readings) == [outcome.post.post_id]  # a post X does not show is left out
+    values = readings[outcome.post.post_id].values
+    assert values["views"] == expected["view_count"]
+    assert values["likes"] == expected["like_count"]
+    assert values["comments"] == expected["reply_count"]
+    assert values["shares"] == expected["retweet_count"] + expected["quote_count"]
+    assert values["impressions"] == expected["impression_count"]
+    assert values["saves"] == expected["bookmark_count"]
 
 
 def test_the_multipart_body_is_exactly_its_content_length(video: Path) -> None:

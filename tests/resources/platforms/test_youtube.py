@@ -523,30 +523,31 @@ def test_metrics_read_the_statistics_and_the_daily_analytics(
 ) -> None:
     client = client_for(sandbox, Waits())
     video_id = publish_once(client, post_of(video), journal_for(factory, video)).post.post_id
+    sandbox.age_post(video_id, 5)
     lifetime = sandbox.statistics(video_id)
-    metrics = client.metrics(video_id)
-    assert (metrics.views, metrics.likes, metrics.comments) == (
+    reading = client.lifetime_metrics([video_id])[video_id]
+    assert reading.kind == "lifetime"
+    assert (reading.values["views"], reading.values["likes"], reading.values["comments"]) == (
         lifetime["viewCount"],
         lifetime["likeCount"],
         lifetime["commentCount"],
     )
-    sandbox.age_post(video_id, 5)
     today = dt.datetime.now(dt.UTC).date()
-    days = client.daily_metrics(video_id, today - dt.timedelta(days=10), today)
+    days = client.daily_metrics([video_id], today - dt.timedelta(days=10), today)[video_id]
     # the sandbox keeps YouTube's reporting delay: the last two days have no rows yet
     assert list(days) == [today - dt.timedelta(days=back) for back in (5, 4, 3, 2)]
     first = sandbox.daily_report(video_id, today - dt.timedelta(days=5))
     day = days[today - dt.timedelta(days=5)]
-    assert (day.views, day.likes, day.comments, day.shares) == (
-        first["views"],
-        first["likes"],
-        first["comments"],
-        first["shares"],
-    )
-    assert day.extra == {
-        "estimatedMinutesWatched": first["estimatedMinutesWatched"],
-        "averageViewDuration": first["averageViewDuration"],
+    assert day.kind == "measured"
+    assert day.values == {
+        "views": first["views"],
+        "likes": first["likes"],
+        "comments": first["comments"],
+        "shares": first["shares"],
+        "watch_time_s": first["estimatedMinutesWatched"] * 60,
     }
+    assert day.raw["averageViewDuration"] == first["averageViewDuration"]
+    assert set(day.unavailable) == {"saves", "impressions", "reach"}
 
 
 def test_days_without_analytics_yet_give_no_rows(
@@ -556,7 +557,7 @@ def test_days_without_analytics_yet_give_no_rows(
     client = client_for(sandbox, Waits())
     video_id = publish_once(client, post_of(video), journal_for(factory, video)).post.post_id
     today = dt.datetime.now(dt.UTC).date()
-    assert client.daily_metrics(video_id, today - dt.timedelta(days=1), today) == {}
+    assert client.daily_metrics([video_id], today - dt.timedelta(days=1), today) == {}
 
 
 def test_google_errors_are_classified_by_reason() -> None:
