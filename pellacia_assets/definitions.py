@@ -8,6 +8,7 @@ import dagster as dg
 
 import schedules
 import sensors
+from pellacia_assets.assets.analytics import post_metrics
 from pellacia_assets.assets.captions import captions
 from pellacia_assets.assets.posts import POST_ASSETS
 from pellacia_assets.assets.script import script
@@ -70,7 +71,7 @@ def defs() -> dg.Definitions:
     settings = Settings.from_env()
     return dg.Definitions.merge(
         dg.Definitions(
-            assets=[story, script, voiceover, captions, video, *POST_ASSETS],
+            assets=[story, script, voiceover, captions, video, *POST_ASSETS, post_metrics],
             jobs=[production_job, publishing_job, delivery_job],
             resources=build_resources(settings),
         ),

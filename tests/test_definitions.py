@@ -30,6 +30,7 @@ def test_lineage_declares_every_upstream_read(pellacia_home: Path) -> None:
     assert upstream("video") == {"script", "voiceover", "captions"}
     for post in POSTS:
         assert upstream(post) == {"script", "video"}
+    assert upstream("post_metrics") == set(POSTS)
 
 
 def test_every_platform_resource_shares_the_one_database(pellacia_home: Path) -> None:
@@ -56,7 +57,7 @@ def test_the_unattended_sensors_and_schedules_run_by_default(pellacia_home: Path
         "run_recoveries",
     }
     schedules = {schedule.name: schedule for schedule in definitions.schedules or []}
-    assert set(schedules) == {"nightly_cleanup", "daily_digest"}
+    assert set(schedules) == {"nightly_cleanup", "daily_digest", "daily_analytics"}
     assert all(s.default_status == dg.DefaultScheduleStatus.RUNNING for s in schedules.values())
     assert {job.name for job in definitions.jobs or []} >= {
         "production",

@@ -10,10 +10,11 @@ import sys
 from collections.abc import Sequence
 
 from pellacia_assets.cli import alerts as alerts_cli
+from pellacia_assets.cli import analytics as analytics_cli
 from pellacia_assets.cli import manual as manual_cli
 from pellacia_assets.cli import queue as queue_cli
 from pellacia_assets.cli.demo import SAMPLES_DIR, cmd_demo
-from pellacia_assets.cli.platforms import cmd_analytics_fetch, cmd_auth, cmd_sandbox, cmd_upload
+from pellacia_assets.cli.platforms import cmd_auth, cmd_sandbox, cmd_upload
 from pellacia_assets.cli.production import (
     add_story,
     cmd_produce,
@@ -73,16 +74,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     upload.set_defaults(handler=cmd_upload)
 
-    analytics = commands.add_parser("analytics", help="post metrics")
-    analytics_commands = analytics.add_subparsers(dest="analytics_command", required=True)
-    fetch = analytics_commands.add_parser("fetch", help="current metrics of one post")
-    fetch.add_argument("--platform", required=True)
-    fetch.add_argument(
-        "--post-id", required=True, help="the post id; write --post-id=ID when it starts with -"
-    )
-    fetch.add_argument("--json", action="store_true")
-    fetch.set_defaults(handler=cmd_analytics_fetch)
-
     auth = commands.add_parser(
         "auth",
         help="authorise a platform account and store its tokens encrypted; `auth rotate-key` re-encrypts "
@@ -121,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=3000)
     serve.set_defaults(handler=cmd_serve)
 
+    analytics_cli.register(commands)
     queue_cli.register(commands, story_commands, upload)
     manual_cli.register(commands)
     alerts_cli.register(commands)
@@ -157,6 +149,7 @@ def _operator_errors() -> tuple[type[Exception], ...]:
         AlertConfigError,
         QueueError,
         ManualError,
+        *analytics_cli.errors(),
     )
 
 

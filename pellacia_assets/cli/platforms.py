@@ -1,4 +1,4 @@
-"""Platform commands: `upload`, `analytics fetch`, `auth`, and `sandbox` for trying them locally."""
+"""Platform commands: `upload`, `auth`, and `sandbox` for trying them locally."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 from pellacia_assets.settings import Settings
@@ -171,27 +170,6 @@ def _result_line(policy: PostingPolicy, result: PublishResult, reason: str) -> s
     elif result.status == "published" and result.not_before is not None:
         detail = f"{detail} (queued until {_local(policy, result.not_before)})"
     return f"{result.platform:10} {result.status:10} {detail}"
-
-
-def cmd_analytics_fetch(settings: Settings, args: argparse.Namespace) -> int:
-    from resources.platforms import platform_named
-    from resources.platforms.clients import client_from_env
-
-    platform = platform_named(args.platform)
-    metrics = client_from_env(platform, settings.database_url).metrics(args.post_id)
-    fields = asdict(metrics)
-    extra = fields.pop("extra")
-    report: dict[str, Any] = {
-        "platform": platform,
-        "post_id": args.post_id,
-        "metrics": {**fields, **{name: value for name, value in extra.items() if name not in fields}},
-    }
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        for name, value in report["metrics"].items():
-            print(f"{name:24} {value}")
-    return 0
 
 
 def cmd_auth(settings: Settings, args: argparse.Namespace) -> int:

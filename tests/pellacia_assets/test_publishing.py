@@ -17,6 +17,7 @@ from resources.database.engine import open_database, transaction
 from resources.database.manual import list_entries
 from resources.database.models import ManualQueueItem
 from resources.platforms import PLATFORMS
+from resources.platforms.base import CORE_METRICS
 from sandbox.platforms import SandboxSuite
 
 
@@ -124,35 +125,32 @@ def test_the_same_request_is_the_same_key_whatever_the_spelling() -> None:
     assert upload_request_key("cd" * 32, "Wrong number", "A kind stranger.", ["#storytime", "#shorts"]) != key
 
 
-def test_analytics_fetch_prints_the_platform_metrics(
+def test_analytics_fetch_prints_and_stores_the_platform_metrics_with_their_provenance(
     sandboxes: SandboxSuite,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     make_video: Callable[..., Path],
 ) -> None:
+    """Every core metric is a number with where it came from, or None with the reason: never a 0 standing
+    for a value the platform does not report. What was fetched is stored (`analytics history`)."""
     video = make_video(tmp_path / "short.mp4")
     code, results = upload(capsys, video)
     assert code == 0
     for result in results:
-        assert (
-            main(
-                [
-                    "analytics",
-                    "fetch",
-                    "--platform",
-                    result["platform"],
-                    f"--post-id={result['post_id']}",  # YouTube ids may start with "-"
-                    "--json",
-                ]
-            )
-            == 0
-        )
+        post = f"--post-id={result['post_id']}"  # YouTube ids may start with "-"
+        assert main(["analytics", "fetch", "--platform", result["platform"], post, "--json"]) == 0
         report = json.loads(capsys.readouterr().out)
         assert report["platform"] == result["platform"] and report["post_id"] == result["post_id"]
-        assert {"views", "likes", "comments", "shares"} <= set(report["metrics"])
-        assert all(
-            isinstance(report["metrics"][name], int) for name in ("views", "likes", "comments", "shares")
-        )
+        assert set(report["metrics"]) == set(CORE_METRICS) == set(report["provenance"])
+        for name, value in report["metrics"].items():
+            if report["provenance"][name] == "unavailable":
+                assert value is None and report["reasons"][name], (result["platform"], name)
+            else:
+                assert isinstance(value, int | float) and name not in report["reasons"]
+        assert report["raw"], "every field the platform returned is kept"
+        assert main(["analytics", "history", "--platform", result["platform"], post, "--json"]) == 0
+        [stored] = json.loads(capsys.readouterr().out)["days"]
+        assert stored["metrics"] == report["metrics"]
 
 
 @pytest.mark.parametrize(
