@@ -20,6 +20,7 @@ from pellacia_assets.settings import Settings
 
 if TYPE_CHECKING:
     from pellacia_assets.analytics.collect import CollectReport, CollectStep
+    from pellacia_assets.analytics.summary import Summary
 
 
 class AnalyticsArgumentError(ValueError):
@@ -107,7 +108,7 @@ def _range(first: date, last: date) -> list[date]:
 # --- collecting ---------------------------------------------------------------------------------------
 
 
-def _collect(
+def collect_days(
     settings: Settings,
     platforms: Sequence[str],
     days_for: Callable[[str], list[date]],
@@ -214,7 +215,7 @@ def cmd_collect_daily(settings: Settings, args: argparse.Namespace) -> int:
     def days_for(platform: str) -> list[date]:
         return sorted({day, *refill_days(factory, platform, _today())})
 
-    outcome = _collect(settings, parse_platforms(args.platform), days_for, log=_log(args.json))
+    outcome = collect_days(settings, parse_platforms(args.platform), days_for, log=_log(args.json))
     _print_outcome(outcome, args.json)
     return 0
 
@@ -225,7 +226,7 @@ def cmd_fetch(settings: Settings, args: argparse.Namespace) -> int:
     if args.post_id is not None:
         return _fetch_post(settings, platform_named(args.platform), args.post_id, args.json)
     days = _range(_today() - timedelta(days=args.days - 1), _today())
-    outcome = _collect(settings, parse_platforms(args.platform), lambda _p: days, log=_log(args.json))
+    outcome = collect_days(settings, parse_platforms(args.platform), lambda _p: days, log=_log(args.json))
     _print_outcome(outcome, args.json)
     return 0
 
@@ -272,7 +273,7 @@ def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
     from resources.platforms import parse_platforms
 
     days = _range(args.start_date, args.end_date)
-    outcome = _collect(
+    outcome = collect_days(
         settings, parse_platforms(args.platform), lambda _p: days, bar=True, log=_log(args.json)
     )
     _print_outcome(outcome, args.json)
@@ -318,29 +319,38 @@ def _print_day(day: dict[str, Any]) -> None:
 
 
 def cmd_summary(settings: Settings, args: argparse.Namespace) -> int:
-    from pellacia_assets.analytics.chart import views_chart
-    from pellacia_assets.analytics.series import daily_views
-    from pellacia_assets.analytics.summary import summarise, summary_json, summary_table
-    from resources.database.engine import open_database
-    from resources.database.metrics import live_posts, snapshots
+    from pellacia_assets.analytics.summary import summary_json, summary_table
     from resources.platforms import parse_platforms
 
-    platforms = parse_platforms(args.platform)
     last = args.end_date or _today()
     _range(args.start_date, last)
-    factory = open_database(settings.database_url)
-    rows = [
-        row
-        for platform in platforms
-        for row in snapshots(factory, platform=platform, first=args.start_date, last=last)
-    ]
-    posts = [post for platform in platforms for post in live_posts(factory, platform)]
-    summary = summarise(rows, posts)
-    chart = args.chart or settings.home / "analytics" / f"summary-{args.start_date}-{last}.png"
-    views_chart(daily_views(rows), chart, f"Views per day, {args.start_date} to {last}")
+    summary, chart = summarise_range(
+        settings, parse_platforms(args.platform), args.start_date, last, args.chart
+    )
     if args.json:
         print(json.dumps({**summary_json(summary), "chart": str(chart)}, indent=2, default=str))
         return 0
     print(summary_table(summary))
     print(f"chart: {chart}")
     return 0
+
+
+def summarise_range(
+    settings: Settings, platforms: Sequence[str], first: date, last: date, chart: Path | None = None
+) -> tuple[Summary, Path]:
+    """The stored days `first`..`last` of `platforms`, summarised, and their chart written (by default
+    under $PELLACIA_HOME/analytics)."""
+    from pellacia_assets.analytics.chart import views_chart
+    from pellacia_assets.analytics.series import daily_views
+    from pellacia_assets.analytics.summary import summarise
+    from resources.database.engine import open_database
+    from resources.database.metrics import live_posts, snapshots
+
+    factory = open_database(settings.database_url)
+    rows = [
+        row for platform in platforms for row in snapshots(factory, platform=platform, first=first, last=last)
+    ]
+    posts = [post for platform in platforms for post in live_posts(factory, platform)]
+    path = chart or settings.home / "analytics" / f"summary-{first}-{last}.png"
+    views_chart(daily_views(rows), path, f"Views per day, {first} to {last}")
+    return summarise(rows, posts), path

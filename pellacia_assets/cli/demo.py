@@ -7,7 +7,7 @@ import argparse
 import os
 import subprocess
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -65,6 +65,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
             published = run_job("publishing", ready, "publishing")
             settle_queue(settings, ready)
             spaced = _show_spacing(settings, ready)
+            _show_analytics(settings)
     _summary(settings, produced, published)
     return 0 if all(outcome.ok for outcome in produced + published) and spaced else 1
 
@@ -135,6 +136,22 @@ def _show_spacing(settings: Settings, keys: Sequence[str]) -> bool:
             print(f"  short {number} -> {result.platform:8} {result.status} at {went}: {detail}")
             ok = ok and result.status == "published"
     return ok
+
+
+def _show_analytics(settings: Settings) -> None:
+    """Today's snapshot of every post just made, stored with its provenance, and the summary."""
+    from pellacia_assets.analytics.summary import summary_table
+    from pellacia_assets.cli.analytics import collect_days, summarise_range
+
+    today = datetime.now(UTC).date()
+    print("\n=== analytics: today's snapshot of every post, each value with where it came from ===")
+    collect_days(settings, PLATFORMS, lambda _platform: [today], log=print)
+    summary, chart = summarise_range(settings, PLATFORMS, today, today)
+    print(summary_table(summary))
+    print(f"chart: {chart}")
+    print(
+        "(`pellacia-dist analytics history --platform P --post-id ID --json` shows each value's provenance)"
+    )
 
 
 def _own_copy(video: Path, folder: Path, number: int) -> Path:

@@ -98,6 +98,11 @@ def test_demo_produces_every_sample_and_publishes_to_the_sandbox(pellacia_home: 
         assert completed.stdout.count(f"      {platform:9} part") == len(videos)
     assert "FAILED" not in completed.stdout
     assert "SWITCHED OFF for this part (PELLACIA_POST_GAP_SECONDS=0)" in completed.stdout
+    analytics = completed.stdout.split("=== analytics: today's snapshot", 1)[1]
+    for platform in PLATFORMS:
+        assert f"\n{platform}" in analytics or f" {platform} " in analytics, platform
+    chart = Path(analytics.split("chart: ", 1)[1].splitlines()[0])
+    assert chart.read_bytes().startswith(b"\x89PNG")
 
     # Then the queue at work: the second short waits for each account's slot, 3 s after the first.
     assert "a gap of 3 s between two posts on one account" in completed.stdout

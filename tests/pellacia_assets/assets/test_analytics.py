@@ -37,6 +37,7 @@ def test_a_partition_collects_stores_and_shows_the_platform_s_posts(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     make_video: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     video = make_video(tmp_path / "short.mp4")
     code = main(["upload", "--platforms", "tiktok,x", "--file", str(video), "--title", "Measured", "--json"])
@@ -76,3 +77,14 @@ def test_a_partition_collects_stores_and_shows_the_platform_s_posts(
         row_of = dict(zip(header.strip("| ").split(" | "), cells.strip("| ").split(" | "), strict=True))
         assert (row_of["platform"], row_of["written"], row_of["unchanged"]) == ("tiktok", "0", "1")
         assert snapshots(factory, platform="tiktok") == [row]
+
+        unused = dg.MultiPartitionKey({"day": today.isoformat(), "platform": "facebook"})
+        monkeypatch.delenv("PELLACIA_FACEBOOK_ACCESS_TOKEN")  # an unused platform, never authorised
+        monkeypatch.delenv("PELLACIA_FACEBOOK_REFRESH_TOKEN")
+        quiet = dg.materialize(
+            [post_metrics], partition_key=unused, resources=build_resources(settings), instance=instance
+        )
+        [nothing] = quiet.asset_materializations_for_node("post_metrics")
+        assert quiet.success and nothing.metadata["snapshots"].value == 0, (
+            "a platform without posts is no failure"
+        )
