@@ -53,6 +53,7 @@ bench: $(STAMPS)/venv
 	$(BIN)/python benchmarks/bench_story_to_short.py
 	$(BIN)/python benchmarks/bench_upload.py
 	$(BIN)/python benchmarks/bench_unattended.py
+	$(BIN)/python benchmarks/bench_analytics.py
 
 clean:
 	rm -rf $(STAMPS) .pellacia tests/artifacts

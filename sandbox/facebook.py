@@ -62,6 +62,7 @@ from sandbox.graph import (
     RUPLOAD_HOST,
     WWW_HOST,
     Interruption,
+    RollingUsage,
     RuploadSession,
     graph_error,
     graph_params,
@@ -251,6 +252,7 @@ class FacebookSandbox(SandboxServer):
         self._videos: dict[str, Video] = {}
         self._sessions: dict[str, Video] = {}
         self._reels_elsewhere: list[float] = []
+        self.usage = RollingUsage()  # 200 calls an hour, as the usage headers report it
         self._rejection: tuple[str, str] | None = None
         self._interruption: Interruption | None = None
         self._phase_faults: list[Fault] = []
@@ -361,7 +363,7 @@ class FacebookSandbox(SandboxServer):
     # --- Graph plumbing -----------------------------------------------------------------------------
 
     def _graph(self, response: Response) -> Response:
-        usage = usage_headers(self.page_id, call_count=min(99, len(self.requests)), use_case="pages")
+        usage = usage_headers(self.page_id, call_count=self.usage.count_call(), use_case="pages")
         response.headers.update(
             {name: value for name, value in usage.items() if name not in response.headers}
         )

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import secrets
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,6 +93,26 @@ def missing_node(node_id: str, method: str = "get") -> Response:
 
 def nonexisting_field(name: str, node_type: str) -> Response:
     return invalid_parameter(f"Tried accessing nonexisting field ({name}) on node type ({node_type})")
+
+
+class RollingUsage:
+    """Meta's platform rate limit as its usage headers report it: the share of `limit` calls made in the
+    last hour (a rolling window), in whole percent, so a quiet hour brings it back down."""
+
+    def __init__(self, limit: int = 200, window_s: float = 3600.0) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self._calls: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def count_call(self) -> int:
+        """Record one call now; the percentage used, as the headers say it."""
+        now = time.monotonic()
+        with self._lock:
+            self._calls.append(now)
+            while self._calls and self._calls[0] <= now - self.window_s:
+                self._calls.popleft()
+            return min(100, math.ceil(len(self._calls) * 100 / self.limit))
 
 
 def usage_headers(

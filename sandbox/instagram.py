@@ -43,6 +43,7 @@ from sandbox.graph import (
     RUPLOAD_HOST,
     WWW_HOST,
     Interruption,
+    RollingUsage,
     RuploadSession,
     graph_error,
     graph_params,
@@ -148,6 +149,7 @@ class InstagramSandbox(SandboxServer):
         self._containers: dict[str, Container] = {}
         self._media: dict[str, dict[str, Any]] = {}
         self._published_elsewhere: list[float] = []
+        self.usage = RollingUsage()  # 200 calls an hour, as the usage headers report it
         self._rejection: str | None = None
         self._interruption: Interruption | None = None
         super().__init__(data_dir)
@@ -242,7 +244,7 @@ class InstagramSandbox(SandboxServer):
             self._media[post_id]["timestamp"] = posted.strftime("%Y-%m-%dT%H:%M:%S+0000")
 
     def _graph(self, response: Response) -> Response:
-        response.headers.update(usage_headers(self.user_id, call_count=min(99, len(self.requests))))
+        response.headers.update(usage_headers(self.user_id, call_count=self.usage.count_call()))
         return response
 
     def _authorised(

@@ -8,6 +8,7 @@ rate budget with every other run, so a year of days paces itself instead of trip
 """
 
 import base64
+import warnings
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -44,6 +45,10 @@ def _split(key: str) -> dict[str, str]:
     """A multi-partition key's string form: its dimensions sorted by name ("day|platform")."""
     day, platform = key.split("|")
     return {"day": day, "platform": platform}
+
+
+# `backfill_policy` on @asset is beta in Dagster 1.13 and says so on every load: on the CLI's stderr too.
+warnings.filterwarnings("ignore", message=r".*`backfill_policy`.*", category=dg.BetaWarning)
 
 
 @dg.asset(
