@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 
 import dagster as dg
-from pellacia_assets.analytics.collect import refill_days
 
+from pellacia_assets.analytics.collect import refill_days
 from pellacia_assets.assets.analytics import post_metrics
 from resources.database.resource import DatabaseResource
 from resources.platforms import PLATFORMS
