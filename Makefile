@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMPS := .stamps
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-SYSTEM_PACKAGES := ffmpeg espeak-ng fonts-dejavu-core fontconfig chromium postgresql curl
+SYSTEM_PACKAGES := ffmpeg espeak-ng fonts-dejavu-core fontconfig chromium postgresql curl microsocks tinyproxy
 
 .PHONY: demo test lint typecheck pytest bench serve dev clean
 

@@ -13,6 +13,7 @@ from pellacia_assets.cli import alerts as alerts_cli
 from pellacia_assets.cli import analytics as analytics_cli
 from pellacia_assets.cli import manual as manual_cli
 from pellacia_assets.cli import queue as queue_cli
+from pellacia_assets.cli import vpn as vpn_cli
 from pellacia_assets.cli.demo import SAMPLES_DIR, cmd_demo
 from pellacia_assets.cli.platforms import cmd_auth, cmd_sandbox, cmd_upload
 from pellacia_assets.cli.production import (
@@ -116,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     queue_cli.register(commands, story_commands, upload)
     manual_cli.register(commands)
     alerts_cli.register(commands)
+    vpn_cli.register(commands)
     return parser
 
 

@@ -1,7 +1,8 @@
 """What the six platform clients set up alike: settings, pacing, the account's tokens, their transports.
 
 `base.PlatformClient` is the contract the publisher relies on; this is shared implementation, so that a
-client module holds only its platform's protocol.
+client module holds only its platform's protocol. A client built with `proxy` (a VPN/proxy exit's URL,
+see exits.py) sends every request through it: each transport it makes carries the proxy.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class ClientOptions(TypedDict, total=False):
     retry: RetryPolicy | None
     chunk_size: int
     budget: sessionmaker[Session] | None
+    proxy: str | None
 
 
 class PlatformClientBase(ABC):
@@ -80,8 +82,10 @@ class PlatformClientBase(ABC):
         retry: RetryPolicy | None = None,
         chunk_size: int = BLOCK_SIZE,
         budget: sessionmaker[Session] | None = None,
+        proxy: str | None = None,
     ) -> None:
         self.settings = settings
+        self.proxy = proxy
         self.account = settings.account
         self.sleep = sleep
         self.poll_interval_s = poll_interval_s
@@ -140,7 +144,7 @@ class PlatformClientBase(ABC):
         auth: Callable[[str], dict[str, str]] = bearer,
         retry: RetryPolicy | None = None,
     ) -> PlatformHttp:
-        """An HTTP transport with this client's sleep and retry policy, and its tokens when `signed`."""
+        """A transport with this client's sleep, retry policy and proxy, and its tokens when `signed`."""
         http = PlatformHttp(
             self.platform,
             classify,
@@ -149,6 +153,7 @@ class PlatformClientBase(ABC):
             retry=retry or self.retry,
             sleep=self.sleep,
             gate=self.gate,
+            proxy=self.proxy,
         )
         self._transports.append(http)
         return http

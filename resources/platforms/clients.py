@@ -44,19 +44,26 @@ def credential_store(database_url: str, schema: str = DEFAULT_SCHEMA) -> Credent
 
 
 def build_client(
-    settings: PlatformSettings, store: CredentialStore, budget: sessionmaker[Session] | None = None
+    settings: PlatformSettings,
+    store: CredentialStore,
+    budget: sessionmaker[Session] | None = None,
+    proxy: str | None = None,
 ) -> PlatformClient:
     """The client of `settings.platform`, with its tokens loaded from `store` first; its metered calls
-    (analytics) go through the shared rate budget in `budget`'s database when given."""
+    (analytics) go through the shared rate budget in `budget`'s database when given, and all of its HTTP
+    through `proxy` (a VPN/proxy exit's URL, see exits.py) when given."""
     client_class = CLIENT_CLASSES[platform_named(settings.platform)]
-    return client_class(settings, store, budget=budget)
+    return client_class(settings, store, budget=budget, proxy=proxy)
 
 
-def client_from_env(platform: str, database_url: str, schema: str = DEFAULT_SCHEMA) -> PlatformClient:
+def client_from_env(
+    platform: str, database_url: str, schema: str = DEFAULT_SCHEMA, proxy: str | None = None
+) -> PlatformClient:
     """The client outside Dagster (CLI, scripts), configured from PELLACIA_<PLATFORM>_* variables, with
-    the app database's rate budget."""
+    the app database's rate budget, through `proxy` when given."""
     return build_client(
         PlatformSettings.from_env(platform),
         credential_store(database_url, schema),
         open_database(database_url, schema),
+        proxy,
     )

@@ -16,7 +16,8 @@ ACCOUNT_IDS = {
     "facebook": "PELLACIA_FACEBOOK_PAGE_ID",
     "linkedin": "PELLACIA_LINKEDIN_AUTHOR",
 }
-SECRET_SUFFIXES = ("_TOKEN", "_SECRET")
+# never kept as options (which the Dagster UI shows): tokens, secrets, and proxy URLs (they carry passwords)
+SECRET_SUFFIXES = ("_TOKEN", "_SECRET", "_PROXIES")
 DEFAULT_URLS: dict[str, dict[str, str]] = {
     "youtube": {
         "api": "https://youtube.googleapis.com",

@@ -5,6 +5,7 @@ turns a response into a `PlatformError` (or None when it succeeded), and the tra
 retry with backoff, wait as long as the platform's headers say, refresh the token once on 401, or stop.
 A call that creates something (`creates=True`) is never blindly retried after the connection broke or the
 server failed: that outcome is ambiguous and the caller must ask the platform first.
+With a `proxy` (a VPN/proxy exit, see exits.py) every request goes through it; SOCKS needs `httpx[socks]`.
 """
 
 from __future__ import annotations
@@ -199,7 +200,8 @@ def meta_regain_minutes(headers: Mapping[str, str]) -> float | None:
 
 
 class PlatformHttp:
-    """An httpx client bound to one platform account, with the platform's error classifier."""
+    """An httpx client bound to one platform account, with the platform's error classifier; all of its
+    requests go through `proxy` when one is given (socks5://, socks5h:// or http://; see exits.py)."""
 
     def __init__(
         self,
@@ -213,6 +215,7 @@ class PlatformHttp:
         sleep: Callable[[float], None] = time.sleep,
         logger: logging.Logger | None = None,
         gate: RateGate | None = None,
+        proxy: str | None = None,
     ) -> None:
         self.platform = platform
         self.gate = gate
@@ -222,7 +225,9 @@ class PlatformHttp:
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
         self.log = logger or logging.getLogger(f"pellacia.platforms.{platform}")
-        self.client = httpx.Client(timeout=timeout or httpx.Timeout(30.0, read=300.0, write=300.0))
+        self.client = httpx.Client(
+            timeout=timeout or httpx.Timeout(30.0, read=300.0, write=300.0), proxy=proxy
+        )
         self.calls = 0
 
     def close(self) -> None:

@@ -13,6 +13,10 @@ uploads to the real host (see docs/reference/client_library_notes.md). Retries f
 upload sample (catch, back off, call `next_chunk()` again, which first asks for the committed range),
 never `next_chunk(num_retries=...)`, which re-sends an emptied chunk and hangs.
 
+Through a VPN/proxy exit (`proxy`, see exits.py) httplib2 connects with PySocks (its `ProxyInfo`), so the
+upload, data and analytics calls all take the exit, as the token endpoint (httpx) does; an exit that
+fails (PySocks' ProxyError) is a dropped connection like any other.
+
 Analytics (section 2.9): lifetime views, likes and comments from videos.list `statistics` (50 ids a call);
 shares and watch time only YouTube Analytics has, so `reports.query` by day over the video's life adds
 them (its days stop at the reporting delay: `raw["analytics_through"]` says where); daily history is one
@@ -36,6 +40,7 @@ from zoneinfo import ZoneInfo
 
 import httplib2
 import httpx
+import socks
 from googleapiclient.discovery import build_from_document
 from googleapiclient.discovery_cache import get_static_doc
 from googleapiclient.errors import HttpError
@@ -53,6 +58,7 @@ from resources.platforms.client_base import ClientOptions, PlatformClientBase
 from resources.platforms.config import PlatformSettings
 from resources.platforms.credentials import CredentialStore, TokenSet
 from resources.platforms.errors import AmbiguousOutcomeError, ErrorKind, PlatformError, redact
+from resources.platforms.exits import parse_proxy_url
 from resources.platforms.http import TokenProvider, wait_hint
 from resources.platforms.video_limits import video_problems
 
@@ -89,6 +95,7 @@ TRANSPORT_ERRORS = (
     ConnectionError,
     TimeoutError,
     ssl.SSLError,
+    socks.ProxyError,  # an exit that refused, failed or dropped (an IOError, not a ConnectionError)
 )
 _TAG = re.compile(r"<[^>]+>")
 _T = TypeVar("_T")
@@ -272,8 +279,10 @@ class _GoogleTransport:
     would be empty under a Content-Length that promises a whole chunk; the server would wait forever.
     """
 
-    def __init__(self, tokens: TokenProvider) -> None:
+    def __init__(self, tokens: TokenProvider, proxy: str | None = None) -> None:
         self._http = build_http()  # 308 is "Resume Incomplete" here, not a redirect
+        if proxy is not None:
+            self._http.proxy_info = httplib2.ProxyInfo(*parse_proxy_url(proxy).pysocks())
         self._tokens = tokens
 
     def request(
@@ -386,7 +395,7 @@ class YouTubeClient(PlatformClientBase):
             )
         super().__init__(settings, store, **kw)
         self._oauth = self.transport(classify, signed=False)
-        self._transport = _GoogleTransport(self.tokens)
+        self._transport = _GoogleTransport(self.tokens, self.proxy)
         self._uploads = _service("youtube", "v3", settings.urls["upload"], self._transport)
         self._data = _service("youtube", "v3", settings.urls["api"], self._transport)
         self._analytics = _service("youtubeAnalytics", "v2", settings.urls["analytics"], self._transport)
