@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from pellacia_assets.cli import alerts as alerts_cli
 from pellacia_assets.cli import analytics as analytics_cli
+from pellacia_assets.cli import browser as browser_cli
 from pellacia_assets.cli import manual as manual_cli
 from pellacia_assets.cli import queue as queue_cli
 from pellacia_assets.cli import vpn as vpn_cli
@@ -118,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     manual_cli.register(commands)
     alerts_cli.register(commands)
     vpn_cli.register(commands)
+    browser_cli.register(commands)
     return parser
 
 

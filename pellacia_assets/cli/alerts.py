@@ -1,7 +1,7 @@
 """`pellacia-dist test alerts`: send a test message to every configured alert channel, say which worked.
 
 `test` is a group: each `test <thing>` checks that one configured service answers, and registers itself
-through `test_commands` (later: `test vpn`, `test browser`).
+through `test_commands` (`test vpn`, `test browser` too).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def test_commands(commands: SubCommands) -> SubCommands:
     """The subcommands of `pellacia-dist test`, the group made on first use; `test <thing>` adds itself."""
     group = commands.choices.get("test")
     if group is None:
-        group = commands.add_parser("test", help="check that a configured service works: alerts")
+        group = commands.add_parser("test", help="check a configured service: alerts, vpn, browser")
         group.add_subparsers(dest="test_command", required=True)
     return next(action for action in group._actions if isinstance(action, argparse._SubParsersAction))
 

@@ -1,0 +1,1 @@
+"""The flow data files, one per platform (`<platform>.yaml`): what resources.browser.flow loads."""
