@@ -23,6 +23,7 @@ from psycopg2 import sql
 from pytest_postgresql import factories
 
 from sandbox.platforms import SandboxSuite, platform_sandboxes
+from tests.proxies import HTTP_PASSWORD, SOCKS_PASSWORD, USER, Proxy, microsocks, running, tinyproxy
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 _HOST, _, _PORT = os.environ.get("PELLACIA_TEST_POSTGRES", "127.0.0.1:5432").partition(":")
@@ -151,3 +152,17 @@ def sandboxes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pellacia_home: Pa
         for name, value in suite.env.items():
             monkeypatch.setenv(name, value)
         yield suite
+
+
+@pytest.fixture(scope="module")
+def socks_exit() -> Iterator[Proxy]:
+    """A real SOCKS5 exit with a user and password (Debian's microsocks), shared by a test module."""
+    with running(microsocks(user=USER, password=SOCKS_PASSWORD)) as proxy:
+        yield proxy
+
+
+@pytest.fixture(scope="module")
+def http_exit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
+    """A real HTTP exit with BasicAuth (Debian's tinyproxy), shared by a test module."""
+    with running(tinyproxy(tmp_path_factory.mktemp("tinyproxy"), user=USER, password=HTTP_PASSWORD)) as proxy:
+        yield proxy

@@ -5,7 +5,6 @@ answer, and never a proxy's password."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,22 +21,7 @@ from tests.proxies import (
     Proxy,
     free_port,
     hanging_listener,
-    microsocks,
-    running,
-    tinyproxy,
 )
-
-
-@pytest.fixture(scope="module")
-def socks_exit() -> Iterator[Proxy]:
-    with running(microsocks(user=USER, password=SOCKS_PASSWORD)) as proxy:
-        yield proxy
-
-
-@pytest.fixture(scope="module")
-def http_exit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
-    with running(tinyproxy(tmp_path_factory.mktemp("tinyproxy"), user=USER, password=HTTP_PASSWORD)) as proxy:
-        yield proxy
 
 
 @pytest.fixture

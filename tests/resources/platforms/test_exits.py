@@ -33,15 +33,12 @@ from resources.platforms.exits import (
 from sandbox.common import running as sandbox_running
 from sandbox.youtube import YouTubeSandbox
 from tests.proxies import (
-    HTTP_PASSWORD,
-    SOCKS_PASSWORD,
     USER,
     Proxy,
     free_port,
     hanging_listener,
     microsocks,
     running,
-    tinyproxy,
 )
 from tests.resources.alerts.smtp_server import make_certificate
 
@@ -185,20 +182,8 @@ def youtube_hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str
 
 
 @pytest.fixture(scope="module")
-def socks_exit() -> Iterator[Proxy]:
-    with running(microsocks(user=USER, password=SOCKS_PASSWORD)) as proxy:
-        yield proxy
-
-
-@pytest.fixture(scope="module")
 def open_socks_exit() -> Iterator[Proxy]:
     with running(microsocks()) as proxy:
-        yield proxy
-
-
-@pytest.fixture(scope="module")
-def http_exit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
-    with running(tinyproxy(tmp_path_factory.mktemp("tinyproxy"), user=USER, password=HTTP_PASSWORD)) as proxy:
         yield proxy
 
 

@@ -6,7 +6,7 @@ the ledger's offsets, in the same session, and the video is posted once."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -28,22 +28,10 @@ from resources.platforms.youtube import CHUNK_ALIGNMENT, YouTubeClient
 from sandbox.platforms import SandboxSuite
 from sandbox.youtube import YouTubeSandbox
 from tests.conftest import render_test_video
-from tests.proxies import HTTP_PASSWORD, SOCKS_PASSWORD, USER, Peers, Proxy, microsocks, running, tinyproxy
+from tests.proxies import Peers, Proxy, microsocks, running
 
 STORY = "proxied-story"
 DIRECT = "127.0.0.1"
-
-
-@pytest.fixture(scope="module")
-def socks_exit() -> Iterator[Proxy]:
-    with running(microsocks(user=USER, password=SOCKS_PASSWORD)) as proxy:
-        yield proxy
-
-
-@pytest.fixture(scope="module")
-def http_exit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
-    with running(tinyproxy(tmp_path_factory.mktemp("tinyproxy"), user=USER, password=HTTP_PASSWORD)) as proxy:
-        yield proxy
 
 
 @pytest.fixture(scope="module")
