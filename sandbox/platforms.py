@@ -21,6 +21,7 @@ from sandbox.facebook import FacebookSandbox
 from sandbox.instagram import InstagramSandbox
 from sandbox.linkedin import LinkedInSandbox
 from sandbox.tiktok import TikTokSandbox
+from sandbox.web.tiktok import TikTokWebSandbox
 from sandbox.x import XSandbox
 from sandbox.youtube import YouTubeSandbox
 
@@ -140,17 +141,27 @@ def platform_sandboxes(data_dir: Path, processing_polls: int = 1) -> Iterator[Sa
 
 
 def serve_forever(data_dir: Path) -> None:
-    """`pellacia-dist sandbox`: print the variables to export, then serve until interrupted."""
-    with platform_sandboxes(data_dir) as suite:
+    """`pellacia-dist sandbox`: print the variables to export, then serve until interrupted (the six API
+    sandboxes, and TikTok's web pages for the browser path)."""
+    with platform_sandboxes(data_dir) as suite, running(TikTokWebSandbox(data_dir / "tiktok-web")) as web:
         print("# Local platform SANDBOXES (nothing leaves this machine). Export these to use them:")
-        for name, value in sorted(suite.env.items()):
+        for name, value in sorted({**suite.env, **web_environment(web)}.items()):
             print(f"export {name}={value}")
         print("# Consent pages, for `pellacia-dist auth <platform> --authorize-url <page>`:")
         for platform, page in consent_pages(suite.servers).items():
             print(f"#   {platform}: {page}")
+        print(
+            f"# TikTok's web pages, for `pellacia-dist browser login tiktok`: user {web.username}, "
+            f"password {web.password}"
+        )
         print("# Ctrl-C stops the sandboxes.", flush=True)
         try:
             while True:
                 time.sleep(3600)
         except KeyboardInterrupt:
             return
+
+
+def web_environment(web: TikTokWebSandbox) -> dict[str, str]:
+    """PELLACIA_TIKTOK_WEB_* for the running TikTok web sandbox."""
+    return {"PELLACIA_TIKTOK_WEB_URL": web.base_url, "PELLACIA_TIKTOK_WEB_USERNAME": web.username}

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -90,3 +95,33 @@ def test_every_sandbox_has_the_shared_helpers(suite: SandboxSuite, platform: str
     for helper in (server.fail_next, server.rate_limit_next, server.drop_next):
         helper("no-such-route")
     server.clear_faults()
+
+
+def test_pellacia_dist_sandbox_serves_the_six_apis_and_tiktok_s_web_pages(tmp_path: Path) -> None:
+    """`pellacia-dist sandbox` as a user runs it: the exports, TikTok's web root included, answer, and
+    Ctrl-C stops it."""
+    command = [str(Path(sys.executable).parent / "pellacia-dist"), "sandbox"]
+    env = {**os.environ, "PELLACIA_HOME": str(tmp_path)}
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("# Ctrl-C"):
+                break
+        exports = dict(
+            line.removeprefix("export ").strip().split("=", 1) for line in lines if line.startswith("export ")
+        )
+        assert {f"PELLACIA_{p.upper()}_API_URL" for p in PLATFORMS} <= set(exports)
+        login = httpx.get(f"{exports['PELLACIA_TIKTOK_WEB_URL']}/login", timeout=10)
+        assert login.status_code == 200 and "<title>Log in | TikTok</title>" in login.text
+        assert f"user {exports['PELLACIA_TIKTOK_WEB_USERNAME']}, password " in "".join(lines)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
