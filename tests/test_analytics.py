@@ -113,6 +113,7 @@ def test_a_backfill_on_six_platforms_is_exact_honest_paced_and_idempotent(
     assert window is not None and window.days is not None
     oldest = today - timedelta(days=window.days)
     daily = servers["x"].daily_analytics(tweet, oldest, today - timedelta(days=1))
+    assert len(daily) == window.days
     for day, fields in daily.items():
         assert x[day]["provenance"]["views"] == "measured"
         assert x[day]["metrics"]["views"] == fields["media_views"]
@@ -125,6 +126,7 @@ def test_a_backfill_on_six_platforms_is_exact_honest_paced_and_idempotent(
     # LinkedIn: daily statistics, the sandbox's own numbers
     linkedin, urn = history["linkedin"], live["linkedin"]
     statistics = servers["linkedin"].daily_statistics(urn, created, today - timedelta(days=1))
+    assert len(statistics) == AGE_DAYS
     for day, values in statistics.items():
         total = values.get("totalShareStatistics", values)
         assert linkedin[day]["provenance"]["impressions"] == "measured"

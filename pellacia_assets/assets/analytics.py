@@ -16,14 +16,13 @@ from pathlib import Path
 
 import dagster as dg
 
-from pellacia_assets.analytics.chart import views_chart
 from pellacia_assets.analytics.collect import CollectReport, CollectStep, collect_and_store
-from pellacia_assets.analytics.series import daily_views
-from pellacia_assets.analytics.summary import summarise, summary_markdown
+from pellacia_assets.analytics.report import stored_summary
+from pellacia_assets.analytics.summary import summary_markdown
 from pellacia_assets.assets.posts import post_asset_name
 from pellacia_assets.assets.previews import markdown_table
 from pellacia_assets.partitions import analytics_partitions
-from resources.database.metrics import live_posts, snapshots
+from resources.database.metrics import live_posts
 from resources.database.resource import DatabaseResource
 from resources.media_store.resource import MediaStoreResource
 from resources.platforms import PLATFORMS
@@ -86,19 +85,10 @@ def post_metrics(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             client.close()
     first = min(day for days in wanted.values() for day in days)
     last = max(day for days in wanted.values() for day in days)
-    rows = [
-        row
-        for platform in wanted
-        for row in snapshots(factory, platform=platform, first=first, last=last)
-        if row.day in set(wanted[platform])
-    ]
-    posts = [post for platform in wanted for post in live_posts(factory, platform)]
-    summary = summarise(rows, posts)
-    views = daily_views(rows)
-    chart = views_chart(
-        views,
+    summary, chart = stored_summary(
+        factory,
+        {platform: set(days) for platform, days in wanted.items()},
         Path(media.root) / "analytics" / f"post_metrics-{first}-{last}-{'-'.join(wanted)}.png",
-        f"Views per day, {first} to {last}",
     )
     totals = summary.totals
     return dg.MaterializeResult(

@@ -167,7 +167,10 @@ def _record(settings: Settings, platform: str, days: Sequence[date], report: Col
                 dg.AssetMaterialization(
                     asset_key="post_metrics",
                     partition=dg.MultiPartitionKey({"day": day.isoformat(), "platform": platform}),
-                    metadata={"collected_by": "pellacia-dist analytics", "rows": report.snapshots},
+                    metadata={
+                        "collected_by": "pellacia-dist analytics",
+                        "rows_in_collection": report.snapshots,  # all its days, this platform
+                    },
                 )
             )
 
@@ -340,17 +343,9 @@ def summarise_range(
 ) -> tuple[Summary, Path]:
     """The stored days `first`..`last` of `platforms`, summarised, and their chart written (by default
     under $PELLACIA_HOME/analytics)."""
-    from pellacia_assets.analytics.chart import views_chart
-    from pellacia_assets.analytics.series import daily_views
-    from pellacia_assets.analytics.summary import summarise
+    from pellacia_assets.analytics.report import stored_summary
     from resources.database.engine import open_database
-    from resources.database.metrics import live_posts, snapshots
 
-    factory = open_database(settings.database_url)
-    rows = [
-        row for platform in platforms for row in snapshots(factory, platform=platform, first=first, last=last)
-    ]
-    posts = [post for platform in platforms for post in live_posts(factory, platform)]
+    days = set(_range(first, last))
     path = chart or settings.home / "analytics" / f"summary-{first}-{last}.png"
-    views_chart(daily_views(rows), path, f"Views per day, {first} to {last}")
-    return summarise(rows, posts), path
+    return stored_summary(open_database(settings.database_url), dict.fromkeys(platforms, days), path)
