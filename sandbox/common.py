@@ -74,6 +74,7 @@ class Request:
     stream: BinaryIO
     _consumed: bool = False
     host: str = ""
+    peer: str = ""  # the address the connection came from (a proxy's, or 127.0.0.1 direct)
 
     @property
     def content_length(self) -> int | None:
@@ -206,6 +207,7 @@ class SandboxServer(ABC):
         self.data_dir = data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
         self._faults: list[Fault] = []
+        self._region_blocked: frozenset[str] = frozenset()
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
         self.requests: list[tuple[str, str]] = []
@@ -276,7 +278,18 @@ class SandboxServer(ABC):
                 return route
         return None
 
+    def block_region(self, addresses: Collection[str] = ("127.0.0.1",)) -> None:
+        """Refuse every request from `addresses` ("*": from anywhere) with HTTP 451 (RFC 7725), as a
+        platform refuses a country it is not available in; an empty collection lifts the block."""
+        with self._lock:
+            self._region_blocked = frozenset(addresses)
+
     def dispatch(self, request: Request) -> tuple[Response | None, Fault | None]:
+        blocked = self._region_blocked
+        if "*" in blocked or request.peer in blocked:
+            self.requests.append(("region_blocked", request.method))
+            message = "This service is not available in your country or region."
+            return Response(451, {"error": {"code": "region_blocked", "message": message}}), None
         for method, pattern, route, handler in self._routes[request.host or self.roots["api"]]:
             match = pattern.match(request.path)
             if match and method == request.method:
@@ -450,6 +463,7 @@ def _handler_for(sandbox: SandboxServer, host: str) -> type[BaseHTTPRequestHandl
                 params={},
                 stream=cast(BinaryIO, self.rfile),
                 host=host,
+                peer=str(self.client_address[0]),
             )
             started = time.perf_counter()
             try:

@@ -29,8 +29,10 @@ class PlatformError(RuntimeError):
         status: int | None = None,
         code: str | None = None,
         retry_after_s: float | None = None,
+        manual_reason: str | None = None,
     ) -> None:
         super().__init__(f"{platform}: {message}")
+        self.manual_reason = manual_reason  # what a person must do, where the kind alone does not say
         self.platform = platform
         self.kind = kind
         self.status = status
@@ -51,6 +53,21 @@ def kind_for_status(status: int, otherwise: ErrorKind = ErrorKind.POLICY) -> Err
     if status == 401:
         return ErrorKind.AUTH
     return otherwise
+
+
+REGION_BLOCKED = "region_blocked"
+
+
+def region_blocked(platform: str, label: str) -> PlatformError:
+    """HTTP 451 (RFC 7725): the platform refuses the network the request came from, whatever it was; a
+    refusal, so nothing was created, and another network (a VPN exit) may be let through."""
+    return PlatformError(
+        platform,
+        ErrorKind.POLICY,
+        f"{label}: not available from this network (HTTP 451, region blocked)",
+        status=451,
+        code=REGION_BLOCKED,
+    )
 
 
 class AmbiguousOutcomeError(PlatformError):

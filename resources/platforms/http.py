@@ -26,12 +26,15 @@ from urllib.parse import urlsplit
 import httpx
 
 from resources.platforms.base import Progress
-from resources.platforms.errors import AmbiguousOutcomeError, ErrorKind, PlatformError, redact
+from resources.platforms.errors import AmbiguousOutcomeError, ErrorKind, PlatformError, redact, region_blocked
 
 if TYPE_CHECKING:
     from resources.platforms.budget import RateGate
 
 BLOCK_SIZE = 1024 * 1024
+# Failures before a connection to the platform existed: nothing was sent, so even a create is not in doubt
+# (a refused or timed-out connect, a proxy that refused the tunnel).
+NOT_CONNECTED = (httpx.ConnectError, httpx.ConnectTimeout, httpx.ProxyError)
 # httpx logs every request URL at INFO, query string included: some platforms put tokens there.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 Classifier = Callable[[httpx.Response], PlatformError | None]
@@ -273,7 +276,7 @@ class PlatformHttp:
                     files=files, content=body,
                 )  # fmt: skip
             except httpx.TransportError as error:
-                if creates:
+                if creates and not isinstance(error, NOT_CONNECTED):
                     raise AmbiguousOutcomeError(
                         self.platform,
                         f"{label}: connection lost ({type(error).__name__}); it may have taken effect",
@@ -284,7 +287,8 @@ class PlatformHttp:
                     f"{label}: {type(error).__name__}: {self._safe(str(error))}",
                 )
             else:
-                classified = self.classify(response)
+                blocked = response.status_code == 451
+                classified = region_blocked(self.platform, label) if blocked else self.classify(response)
                 if metered is not None and call is not None:
                     # a platform that throttles without a 429 (Meta's 400 with code 4, 17, 32, 613) is
                     # counted as throttled all the same

@@ -181,3 +181,26 @@ def test_an_unmetered_call_leaves_the_budget_alone(server: EchoServer, tmp_path:
     http.request("GET", f"{server.base_url}/thing")
     assert gate.calls == 0
     assert snapshot(factory, "x", "me", "GET /2/tweets/analytics") is None
+
+
+def test_a_region_block_is_a_refusal_on_this_network_never_retried_nor_ambiguous(server: EchoServer) -> None:
+    server.block_region(["127.0.0.1"])
+    waits: list[float] = []
+    with pytest.raises(PlatformError) as raised:
+        transport(None, waits).request("PUT", f"{server.base_url}/blob", content=b"x", creates=True)
+    error = raised.value
+    assert not isinstance(error, AmbiguousOutcomeError)
+    assert (error.kind, error.code, error.status) == (ErrorKind.POLICY, "region_blocked", 451)
+    assert "PUT /blob: not available from this network (HTTP 451, region blocked)" in str(error)
+    assert waits == [] and server.received == []
+
+
+def test_a_refused_connection_on_a_create_is_retried_not_ambiguous(tmp_path: Path) -> None:
+    with running(EchoServer(tmp_path / "gone")) as gone:
+        url = f"{gone.base_url}/blob"
+    waits: list[float] = []
+    with pytest.raises(PlatformError) as raised:
+        transport(None, waits).request("PUT", url, content=b"x", creates=True)
+    assert not isinstance(raised.value, AmbiguousOutcomeError)
+    assert raised.value.kind is ErrorKind.RETRYABLE and "ConnectError" in str(raised.value)
+    assert len(waits) == 3  # four attempts: nothing was sent, so trying again cannot post twice
