@@ -62,7 +62,7 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             preset=settings.render_preset,
             crf=settings.render_crf,
         ),
-        **{platform: platform_resource(platform, database) for platform in PLATFORMS},
+        **{platform: platform_resource(platform, database, settings.home) for platform in PLATFORMS},
     }
 
 

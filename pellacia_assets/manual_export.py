@@ -26,6 +26,7 @@ from resources.platforms.limits import limits_for
 
 POST_FILE = "post.txt"
 INSTRUCTIONS_FILE = "INSTRUCTIONS.md"
+ARTIFACTS_DIR = "browser"  # the failed browser attempts' screenshots and traces
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ def export_entry(session: Session, store: MediaStore, entry: ManualQueueItem, to
         _export_file(entry, to_dir)
     else:
         raise ManualError(f"manual entry {entry.id} names neither a post nor a file; nothing to export")
+    _export_artifacts(entry, to_dir)
     entry.export_path = str(to_dir)
     session.flush()
     return to_dir
@@ -85,6 +87,19 @@ def place(source: Path, target: Path) -> None:
         os.link(source, target)
     except OSError:
         shutil.copy2(source, target)
+
+
+def _export_artifacts(entry: ManualQueueItem, to_dir: Path) -> None:
+    """What the failed browser attempts saw (screenshot, page HTML, Playwright trace), under
+    `browser/<attempt>/`, so the person sees the challenge or the changed page next to the post."""
+    for folder in map(Path, entry.artifacts or ()):
+        if not folder.is_dir():
+            continue
+        target = to_dir / ARTIFACTS_DIR / folder.name
+        target.mkdir(parents=True, exist_ok=True)
+        for file in folder.iterdir():
+            if file.is_file():
+                place(file, target / file.name)
 
 
 # --- a post ----------------------------------------------------------------------------------------------

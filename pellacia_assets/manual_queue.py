@@ -8,6 +8,7 @@ and resolved when the last open entry of that incident is resolved.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import select
@@ -65,6 +66,7 @@ def send_to_manual(
     run_id: str | None = None,
     source_path: str | None = None,
     link: str | None = None,
+    artifacts: Sequence[Path] = (),
 ) -> ManualQueueItem:
     """Open (or find) the entry, mark its queue row `manual`, and alert once for it.
 
@@ -83,6 +85,7 @@ def send_to_manual(
             ledger_id=ledger_id,
             run_id=run_id,
             source_path=source_path,
+            artifacts=artifacts,
         )
         if queue_id is not None:
             mark_outcome(session, queue_id, "manual", detail)

@@ -71,8 +71,10 @@ from resources.database.post_queue import (
     settle_from_ledger,
 )
 from resources.database.stories import save_source
-from resources.platforms.base import PlatformClient, Progress, PublishedPost, VideoPost, sha256_of
-from resources.platforms.clients import client_from_env
+from resources.fallback.build import publisher_from_env
+from resources.fallback.chain import artifacts_of
+from resources.fallback.order import FallbackConfigError, via_of
+from resources.platforms.base import Progress, PublishedPost, Publisher, VideoPost, sha256_of
 from resources.platforms.credentials import CredentialKeyError
 from resources.platforms.errors import AmbiguousOutcomeError, ErrorKind, PlatformError
 
@@ -93,7 +95,7 @@ class PublishOutcome:
 
 
 def publish_once(
-    client: PlatformClient, post: VideoPost, journal: LedgerJournal, progress: Progress | None = None
+    client: Publisher, post: VideoPost, journal: LedgerJournal, progress: Progress | None = None
 ) -> PublishOutcome:
     started = time.monotonic()
     entry = journal.snapshot()
@@ -130,7 +132,7 @@ def publish_once(
     )
 
 
-def _reconcile(client: PlatformClient, post: VideoPost, journal: LedgerJournal) -> PublishedPost | None:
+def _reconcile(client: Publisher, post: VideoPost, journal: LedgerJournal) -> PublishedPost | None:
     """Ask the platform; if asking fails, the ledger says why (and stays 'unknown' while it is unclear)."""
     try:
         return client.reconcile(post, journal)
@@ -149,16 +151,20 @@ def _published(
 
 @dataclass(frozen=True)
 class PartPublication:
+    """`via`: the layer of the fallback chain that published it (api, api+proxy, browser, browser+proxy,
+    manual)."""
+
     part: int
     post_id: str
     url: str
     already_published: bool
     seconds: float
     attempts: int
+    via: str = "api"
 
 
 def publish_video(
-    client: PlatformClient,
+    client: Publisher,
     factory: sessionmaker[Session],
     story_key: str,
     part: int,
@@ -197,6 +203,7 @@ def publish_video(
         )
     with claim as journal:
         outcome = publish_once(client, post, journal, progress)
+        via = via_of(journal.ids())
     return PartPublication(
         part,
         outcome.post.post_id,
@@ -204,6 +211,7 @@ def publish_video(
         outcome.already_published,
         outcome.seconds,
         outcome.attempts,
+        via,
     )
 
 
@@ -211,7 +219,9 @@ def _settled(platform: str, part: int, settled: Settled) -> PartPublication:
     """The row needs nothing from us: its post (someone's), or the failure of the process we waited for."""
     entry = settled.entry
     if settled.published:
-        return PartPublication(part, entry.post_id or "", entry.url or "", True, 0.0, entry.attempts)
+        return PartPublication(
+            part, entry.post_id or "", entry.url or "", True, 0.0, entry.attempts, via_of(entry.platform_ids)
+        )
     who = describe_owner(settled.waited_for or "another process")
     raise PlatformError(
         platform,
@@ -235,7 +245,7 @@ def quarterly(log: Callable[[str], None], platform: str, label: str) -> Progress
 
 
 def publish_story(
-    client: PlatformClient,
+    client: Publisher,
     factory: sessionmaker[Session],
     script: Script,
     video_for_part: Callable[[int], Path],
@@ -248,7 +258,7 @@ def publish_story(
 
 
 def publish_part(
-    client: PlatformClient,
+    client: Publisher,
     factory: sessionmaker[Session],
     script: Script,
     part: ScriptPart,
@@ -284,6 +294,7 @@ class PublishResult:
     not_before: datetime | None = None  # when it was queued: the slot it waits (or waited) for
     queue_id: int | None = None  # its row in the posting queue
     manual_id: int | None = None  # status manual: the manual-queue entry a person finishes it from
+    via: str | None = None  # published: the fallback layer that did (api, api+proxy, browser, ..., manual)
 
     def to_dict(self) -> dict[str, object]:
         fields = asdict(self)
@@ -577,6 +588,7 @@ def _to_manual(
         account=target.account,
         queue_id=target.queue_id,
         source_path=str(request.video),
+        artifacts=artifacts_of(error),
     )
     return target.result("manual", error=str(error), manual_id=entry.id)
 
@@ -600,8 +612,22 @@ def _close_manual(
         resolve_manual(factory, alerts.get(), entry_id, url)
 
 
+@dataclass(frozen=True)
+class Paths:
+    """Where the publishers come from: the app database, the home (browser sessions, exits' state,
+    failure screenshots), and `force_exit` (`upload --force-vpn-fallback`: only the layers through an
+    exit)."""
+
+    database_url: str
+    home: Path
+    force_exit: bool = False
+
+    def publisher(self, platform: str, log: Callable[[str], None]) -> Publisher:
+        return publisher_from_env(platform, self.database_url, self.home, force_exit=self.force_exit, log=log)
+
+
 def publish_file(
-    database_url: str,
+    paths: Paths,
     request: UploadRequest,
     targets: Sequence[UploadTarget],
     log: Callable[[str], None] = print,
@@ -616,7 +642,7 @@ def publish_file(
     video with other words is another request: refused (`skipped`) where the video is already on the
     account, unless `allow_duplicate`.
     """
-    factory = open_database(database_url)
+    factory = open_database(paths.database_url)
     alerts = _Alerts(log)
     results: list[PublishResult] = []
     for target in targets:
@@ -624,7 +650,7 @@ def publish_file(
             results.append(target.result("skipped", error=target.duplicate))
             continue
         try:
-            client = client_from_env(target.platform, database_url)
+            client = paths.publisher(target.platform, log)
             published = publish_video(
                 client,
                 factory,
@@ -642,7 +668,7 @@ def publish_file(
             result = target.result("skipped", error=str(error))
         except PlatformError as error:
             result = _to_manual(factory, alerts, request, target, error)
-        except (CredentialKeyError, ClaimLostError) as error:
+        except (CredentialKeyError, ClaimLostError, FallbackConfigError) as error:
             result = target.result("failed", error=str(error))
         else:
             result = target.result(
@@ -650,6 +676,7 @@ def publish_file(
                 post_id=published.post_id,
                 url=published.url,
                 already_published=published.already_published,
+                via=published.via,
             )
             _close_manual(factory, alerts, request, target, published.url)
         _record(factory, result)
@@ -661,7 +688,7 @@ WAIT_RECHECK_S = 30.0  # a wait for a slot looks at the ledger again at least th
 
 
 def publish_when_due(
-    database_url: str,
+    paths: Paths,
     request: UploadRequest,
     targets: Sequence[UploadTarget],
     policy: PostingPolicy,
@@ -672,7 +699,7 @@ def publish_when_due(
     opens. The slot is worked out from the ledger again before each post, so a post made meanwhile (by
     anyone) pushes it back, and the post goes through the ledger and its queue row like every other, so
     nothing goes out twice. Ctrl-C: `UploadInterrupted`, the posts not sent yet still queued."""
-    factory = open_database(database_url)
+    factory = open_database(paths.database_url)
     pending = list(targets)
     results: list[PublishResult] = []
     try:
@@ -689,7 +716,7 @@ def publish_when_due(
                 time.sleep(min(max((wake - moment).total_seconds(), 0.05), WAIT_RECHECK_S))
                 continue
             pending = [target for target in pending if target not in ready]
-            results += publish_file(database_url, request, ready, log)
+            results += publish_file(paths, request, ready, log)
     except UploadInterrupted as stop:
         raise UploadInterrupted([*results, *stop.results, *_still_queued(pending)]) from None
     except KeyboardInterrupt:

@@ -8,6 +8,7 @@ rupload.facebook.com (the "upload" root: only ever the `uri` a container hands o
 - GET  /ig-api-upload/v25.0/{container}                refused with 405: rupload documents no GET
 graph.facebook.com (the "api" and "oauth" roots)
 - GET  /v25.0/oauth/access_token                       code -> user token; fb_exchange_token (long-lived)
+- GET  /v25.0/{ig-user-id}?fields=id,username         the IG User node (the account a token reaches)
 - GET  /v25.0/{ig-user-id}/content_publishing_limit    quota_usage / config (quota_total, quota_duration)
 - POST /v25.0/{ig-user-id}/media                       media_type=REELS&upload_type=resumable -> {id, uri}
 - GET  /v25.0/{container}?fields=status_code,status    IN_PROGRESS -> FINISHED | ERROR | EXPIRED | PUBLISHED
@@ -72,6 +73,7 @@ CONTAINER_FIELDS = frozenset({"id", "status_code", "status"})
 MEDIA_FIELDS = frozenset(
     {"id", "caption", "media_type", "media_product_type", "permalink", "shortcode", "timestamp", "username"}
 )
+USER_FIELDS = frozenset({"id", "username", "name", "media_count", "followers_count"})
 INSIGHT_METRICS = (
     "views",
     "reach",
@@ -398,6 +400,8 @@ class InstagramSandbox(SandboxServer):
             return self._graph(failure)
         node = request.params["node"]
         fields = _fields(params, default="id")
+        if node == self.user_id:
+            return self._graph(self._user_node(fields))
         with self._lock:
             container = self._containers.get(node)
             if container is not None:
@@ -419,6 +423,22 @@ class InstagramSandbox(SandboxServer):
         if unknown:
             return self._graph(nonexisting_field(sorted(unknown)[0], "IGMedia"))
         return self._graph(Response(200, {name: media[name] for name in sorted(fields)}))
+
+    def _user_node(self, fields: set[str]) -> Response:
+        """The IG User node (`GET /{ig-user-id}?fields=id,username`): the fields this sandbox models."""
+        unknown = fields - USER_FIELDS
+        if unknown:
+            return nonexisting_field(sorted(unknown)[0], "IGUser")
+        with self._lock:
+            media_count = len(self._media)
+        values = {
+            "id": self.user_id,
+            "username": self.username,
+            "name": "Pellacia Press",
+            "media_count": media_count,
+            "followers_count": 0,
+        }
+        return Response(200, {name: values[name] for name in sorted(fields)})
 
     def _list_media(self, request: Request) -> Response:
         params, failure = self._authorised(request, request.params["user"])

@@ -3,7 +3,8 @@
 It listens on one port for each of LinkedIn's two hosts. api.linkedin.com (the "api" root) serves the
 Videos API (initializeUpload, finalizeUpload, video status), the Posts API (create, read, the `q=author`
 finder), organization share statistics (lifetime, or by DAY/MONTH with Rest.li 2.0 `timeIntervals` within
-the rolling 12 months) and member creator post analytics (TOTAL, or one element a day). www.linkedin.com
+the rolling 12 months), member creator post analytics (TOTAL, or one element a day), the member's
+organization roles (organizationAcls, q=roleAssignee) and OpenID Connect's /v2/userinfo. www.linkedin.com
 (the "oauth",
 "consent" and "upload" roots) serves the consent page (GET /oauth/v2/authorization, approving at once;
 sandbox/oauth.py), the OAuth token endpoint (authorization_code and refresh grants) and the pre-signed part
@@ -55,6 +56,12 @@ TURN_WAIT_S = 10.0  # the longest a part waits for the parts before it to finish
 MAX_FILE_BYTES = 500 * 1000 * 1000
 COMMENTARY_MAX = 3000
 DEFAULT_AUTHOR = "urn:li:organization:2414183"
+DEFAULT_MEMBER = "urn:li:person:pellaciaSandbox1"
+MEMBER_NAME = "Pellacia Sandbox"
+ACL_ROLES = frozenset(
+    {"ADMINISTRATOR", "DIRECT_SPONSORED_CONTENT_POSTER", "RECRUITING_POSTER", "LEAD_GEN_FORMS_MANAGER",
+     "ANALYST", "CURATOR", "CONTENT_ADMINISTRATOR"}
+)  # fmt: skip
 RESERVED = frozenset("|{}@[]()<>\\*_~")
 VISIBILITIES = frozenset({"PUBLIC", "CONNECTIONS", "LOGGED_IN", "CONTAINER"})
 FEED_DISTRIBUTIONS = frozenset({"MAIN_FEED", "NONE"})
@@ -204,8 +211,12 @@ class LinkedInSandbox(SandboxServer):
         refresh_lifetime_s: float = 365 * 86400.0,
         url_lifetime_s: float = 86400.0,
         max_file_bytes: int = MAX_FILE_BYTES,
+        member: str = DEFAULT_MEMBER,
     ) -> None:
         self.author = author
+        # The member the tokens belong to (the author when a member posts), and their roles per organization.
+        self.member = author if author.startswith("urn:li:person:") else member
+        self.organization_roles: dict[str, str] = {} if author == self.member else {author: "ADMINISTRATOR"}
         self.client_id = client_id
         self.client_secret = client_secret
         self.versions = active_versions(
@@ -257,6 +268,8 @@ class LinkedInSandbox(SandboxServer):
             ("GET", r"/rest/posts/(?P<urn>[^/]+)", "get_post", self._get_post),
             ("GET", r"/rest/organizationalEntityShareStatistics", "share_statistics", self._share_statistics),
             ("GET", r"/rest/memberCreatorPostAnalytics", "member_analytics", self._member_analytics),
+            ("GET", r"/rest/organizationAcls", "organization_acls", self._organization_acls),
+            ("GET", r"/v2/userinfo", "userinfo", self._userinfo),
         ]
 
     def dispatch(self, request: Request) -> tuple[Response | None, Fault | None]:
@@ -729,6 +742,57 @@ class LinkedInSandbox(SandboxServer):
     def _find(self, urn: str) -> SandboxPost | None:
         with self._lock:
             return next((post for post in self._posts if post.urn == urn), None)
+
+    # --- Who the token is: organization access control, OpenID Connect userinfo ---------------------------
+
+    def _organization_acls(self, request: Request) -> Response:
+        """The `q=roleAssignee` finder: the authenticated member's roles, filtered by `role` and `state`
+        (only APPROVED ones exist here), paged with start/count."""
+        if (refused := self._guard(request)) is not None:
+            return refused
+        query = request.query
+        if query.get("q") != "roleAssignee":
+            return error(400, f"Unsupported finder q={query.get('q')} (this sandbox serves q=roleAssignee)")
+        role = query.get("role")
+        if role is not None and role not in ACL_ROLES:
+            return error(400, f"Invalid value {role} for role")
+        start_text, count_text = query.get("start", "0"), query.get("count", "10")
+        if not (start_text.isdigit() and count_text.isdigit()) or not 1 <= int(count_text) <= 100:
+            return error(400, "start must be >= 0 and count 1-100")
+        start, count = int(start_text), int(count_text)
+        with self._lock:
+            elements = [
+                {"roleAssignee": self.member, "state": "APPROVED", "role": held, "organization": organization}
+                for organization, held in sorted(self.organization_roles.items())
+                if role in (None, held) and query.get("state", "APPROVED") == "APPROVED"
+            ]
+        return Response(
+            200,
+            {
+                "elements": elements[start : start + count],
+                "paging": {"start": start, "count": count, "total": len(elements), "links": []},
+            },
+        )
+
+    def _userinfo(self, request: Request) -> Response:
+        """OpenID Connect's userinfo (unversioned /v2): the member the token belongs to."""
+        token = bearer_token(request)
+        if not self.tokens.valid(token):
+            if token in self._issued:
+                return error(401, "The token used in the request has expired", "EXPIRED_ACCESS_TOKEN")
+            return error(401, "Invalid access token", "INVALID_ACCESS_TOKEN", 65600)
+        given, _, family = MEMBER_NAME.partition(" ")
+        return Response(
+            200,
+            {
+                "sub": self.member.removeprefix("urn:li:person:"),
+                "name": MEMBER_NAME,
+                "given_name": given,
+                "family_name": family,
+                "locale": {"country": "US", "language": "en"},
+                "email_verified": False,
+            },
+        )
 
     # --- Analytics -------------------------------------------------------------------------------------
 

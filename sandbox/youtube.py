@@ -8,6 +8,7 @@ of the wrong host is 404 there. The resumable `videos.insert` (POST
 /upload/youtube/v3/videos?uploadType=resumable with X-Upload-Content-Length/-Type and the Video metadata,
 validated as YouTube validates it; PUT <session> with Content-Range, 308 + Range until the last byte,
 then the Video; `bytes */<total>` queries), `videos.list` with processing simulated over polls,
+`channels.list` (mine=true or id: the sandbox's one channel),
 `reports.query` with deterministic daily rows from the video's upload day (the last `reporting_delay_days`,
 2 by default, not yet reported; lifetime `statistics` are those days summed through today), Google's
 consent page (GET /o/oauth2/v2/auth, approving at
@@ -90,6 +91,12 @@ REPORT_METRICS = frozenset(
         "subscribersLost",
     ]
 )
+CHANNEL_PARTS = frozenset(
+    {"auditDetails", "brandingSettings", "contentDetails", "contentOwnerDetails", "id", "localizations",
+     "snippet", "statistics", "status", "topicDetails"}
+)  # fmt: skip
+CHANNEL_FILTERS = ("categoryId", "forHandle", "forUsername", "id", "managedByMe", "mine")
+CHANNEL_TITLE = "Pellacia Sandbox"
 SCOPES = (
     "https://www.googleapis.com/auth/youtube.upload https://www.googleapis.com/auth/youtube.readonly "
     "https://www.googleapis.com/auth/yt-analytics.readonly"
@@ -234,7 +241,7 @@ class _ChunkSink:
 
 class YouTubeSandbox(SandboxServer):
     """YouTube as a local server (SANDBOX). Route names for `inject(Fault(route=...))`:
-    consent, oauth_token, upload_start, upload_session, videos_list, reports_query.
+    consent, oauth_token, upload_start, upload_session, videos_list, channels_list, reports_query.
     """
 
     name = "youtube"
@@ -291,7 +298,10 @@ class YouTubeSandbox(SandboxServer):
                 ("POST", r"/upload/youtube/v3/videos", "upload_start", self._authorised(self._start)),
                 ("PUT", r"/upload/youtube/v3/videos", "upload_session", self._guarded(self._session_put)),
             ],
-            DATA_HOST: [("GET", r"/youtube/v3/videos", "videos_list", self._authorised(self._list))],
+            DATA_HOST: [
+                ("GET", r"/youtube/v3/videos", "videos_list", self._authorised(self._list)),
+                ("GET", r"/youtube/v3/channels", "channels_list", self._authorised(self._channels)),
+            ],
             ANALYTICS_HOST: [("GET", r"/v2/reports", "reports_query", self._authorised(self._reports))],
         }
 
@@ -755,6 +765,64 @@ class YouTubeSandbox(SandboxServer):
                 "pageInfo": {"totalResults": len(items), "resultsPerPage": len(items)},
             },
         )
+
+    # --- channels.list ---------------------------------------------------------------------------------
+
+    def _channels(self, request: Request) -> Response:
+        """channels.list with `mine=true` (the token's channel) or `id`; the parts this sandbox models are
+        id, snippet and statistics (others are accepted and left out)."""
+        value = request.query.get("part", "")
+        if not value:
+            raise _bad("required", "Required parameter: part", location="part")
+        parts = {part.strip() for part in value.split(",") if part.strip()}
+        unknown = sorted(parts - CHANNEL_PARTS)
+        if unknown:
+            raise _bad("unknownPart", unknown[0], location="part")
+        filters = [name for name in CHANNEL_FILTERS if name in request.query]
+        if len(filters) != 1:
+            raise _bad(
+                "incompatibleParameters" if filters else "missingRequiredParameter",
+                f"Expected exactly one of: {', '.join(CHANNEL_FILTERS)}",
+            )
+        if filters[0] == "mine":
+            mine = request.query["mine"].lower() == "true"
+        else:
+            mine = self.channel_id in request.query["id"].split(",")
+        items = [self._channel(parts)] if mine else []
+        return Response(
+            200,
+            {
+                "kind": "youtube#channelListResponse",
+                "etag": hashlib.sha1(json.dumps(items, sort_keys=True).encode()).hexdigest(),
+                "pageInfo": {"totalResults": len(items), "resultsPerPage": 5},
+                "items": items,
+            },
+        )
+
+    def _channel(self, parts: set[str]) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "kind": "youtube#channel",
+            "etag": self.channel_id[:27],
+            "id": self.channel_id,
+        }
+        if "snippet" in parts:
+            item["snippet"] = {
+                "title": CHANNEL_TITLE,
+                "description": "",
+                "customUrl": "@pellaciasandbox",
+                "publishedAt": "2024-01-01T00:00:00Z",
+                "localized": {"title": CHANNEL_TITLE, "description": ""},
+            }
+        if "statistics" in parts:
+            with self._state:
+                count = len(self._videos)
+            item["statistics"] = {
+                "viewCount": "0",
+                "subscriberCount": "0",
+                "hiddenSubscriberCount": False,
+                "videoCount": str(count),
+            }
+        return item
 
     def _resource(self, video: _Video, parts: tuple[str, ...], observe: bool = False) -> dict[str, Any]:
         """The Video resource with the requested parts; `observe` is one processing poll."""

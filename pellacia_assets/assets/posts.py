@@ -53,7 +53,7 @@ def _post_asset(platform: str) -> dg.AssetsDefinition:
         store = media.get_store()
         written = load_script(store, key)
         videos = load_video(store, key)
-        client = resource.get_client()
+        client = resource.get_publisher(context.log.info)
         factory = resource.database.session_factory()
 
         def video_for_part(number: int) -> Path:
@@ -85,20 +85,21 @@ def _post_asset(platform: str) -> dg.AssetsDefinition:
         except PlatformError as error:
             raise dg.Failure(description=str(error), allow_retries=error.retryable) from error
         rows = [
-            [f"Part {p.part}", p.post_id, p.url, str(p.attempts), f"{p.seconds:.1f} s"]
+            [f"Part {p.part}", p.post_id, p.url, p.via, str(p.attempts), f"{p.seconds:.1f} s"]
             + (["already published"] if p.already_published else [""])
             for p in published
         ]
         return dg.MaterializeResult(
             metadata={
                 "posts": dg.MetadataValue.md(
-                    markdown_table(["part", "post id", "url", "attempts", "time", ""], rows)
+                    markdown_table(["part", "post id", "url", "via", "attempts", "time", ""], rows)
                 ),
                 "post_ids": [p.post_id for p in published],
                 "first_url": dg.MetadataValue.url(published[0].url),
                 "attempts": max(p.attempts for p in published),
                 "publish_seconds": round(sum(p.seconds for p in published), 2),
                 "account": client.account,
+                "via": ", ".join(dict.fromkeys(p.via for p in published)),
                 **({"queue_id": int(queue_tag)} if queue_tag is not None else {}),
             }
         )

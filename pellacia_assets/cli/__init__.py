@@ -74,6 +74,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="publish a video without an audio track where the platform allows it (a warning)",
     )
+    upload.add_argument(
+        "--force-vpn-fallback",
+        action="store_true",
+        help="skip the direct layers of the fallback chain: publish through a VPN/proxy exit "
+        "(the API, then the browser)",
+    )
+    upload.add_argument(
+        "--test",
+        action="store_true",
+        help="a dry run: check the file, the words, the credentials, the exits and the browser session; "
+        "nothing is posted or queued",
+    )
     upload.set_defaults(handler=cmd_upload)
 
     auth = commands.add_parser(

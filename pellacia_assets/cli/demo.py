@@ -99,7 +99,13 @@ def _show_spacing(settings: Settings, keys: Sequence[str]) -> bool:
     once, the second waits in the queue for each account's slot and goes out then, as `upload --wait`
     does without `serve`. Returns whether every post went out."""
     from pellacia_assets.posting.policy import PostingPolicy
-    from pellacia_assets.publishing import publish_file, publish_when_due, queue_upload, upload_request
+    from pellacia_assets.publishing import (
+        Paths,
+        publish_file,
+        publish_when_due,
+        queue_upload,
+        upload_request,
+    )
     from resources.database.engine import open_database
 
     produced = [video_files(settings, key)[0] for key in keys][:2]
@@ -128,8 +134,9 @@ def _show_spacing(settings: Settings, keys: Sequence[str]) -> bool:
             print(f"  short {number} -> {target.platform:8} {slot}")
         now = [target for target in targets if not target.waits]
         later = [target for target in targets if target.waits]
-        results = publish_file(settings.database_url, request, now, _quiet)
-        results += publish_when_due(settings.database_url, request, later, policy, log=_quiet)
+        paths = Paths(settings.database_url, settings.home)
+        results = publish_file(paths, request, now, _quiet)
+        results += publish_when_due(paths, request, later, policy, log=_quiet)
         for result in results:
             went = _went_out(factory, request.story_key, result.platform)
             detail = result.url or result.error

@@ -16,7 +16,7 @@ from pellacia_assets.settings import Settings
 
 if TYPE_CHECKING:
     from pellacia_assets.posting.policy import PostingPolicy
-    from pellacia_assets.publishing import PublishResult, UploadRequest, UploadTarget
+    from pellacia_assets.publishing import Paths, PublishResult, UploadRequest, UploadTarget
     from resources.platforms.credentials import TokenSet
 
 
@@ -27,7 +27,7 @@ def cmd_upload(settings: Settings, args: argparse.Namespace) -> int:
     with `--wait`. With `serve` running, everything goes through its queue."""
     from pellacia_assets.cli.serve import running_serve
     from pellacia_assets.posting.policy import PostingPolicy
-    from pellacia_assets.publishing import UploadInterrupted, queue_upload, upload_request
+    from pellacia_assets.publishing import Paths, UploadInterrupted, queue_upload, upload_request
     from pellacia_assets.stories.loading import strip_controls
     from resources.database.engine import open_database
     from resources.database.post_queue import lane_named
@@ -44,7 +44,24 @@ def cmd_upload(settings: Settings, args: argparse.Namespace) -> int:
         Path(args.file), title, description, hashtags,
         allow_duplicate=args.allow_duplicate, allow_silent=args.allow_silent, log=log,
     )  # fmt: skip
+    if args.test:
+        from pellacia_assets.cli.preflight import print_preflight
+        from pellacia_assets.preflight import preflight
+
+        checks = {
+            str(platform): preflight(platform, request.post, settings.database_url, settings.home)
+            for platform in platforms
+        }
+        return print_preflight(checks, args.json)
     address = running_serve(settings)
+    if args.force_vpn_fallback and address is not None:
+        print(
+            "pellacia-dist: --force-vpn-fallback publishes from this process, but `pellacia-dist serve` runs "
+            f"on this home ({address}) and sends its posts; stop it, or set PELLACIA_<PLATFORM>_FALLBACK "
+            "to the exit layers for serve to use",
+            file=sys.stderr,
+        )
+        return 2
     targets = queue_upload(open_database(settings.database_url), request, platforms, policy, lane=lane)
     for target in targets if args.wait else ():  # said now, as the command waits; the report comes later
         if target.waits and target.state != "published":
@@ -52,7 +69,8 @@ def cmd_upload(settings: Settings, args: argparse.Namespace) -> int:
     interrupted, extra = False, dict[str, object]()
     try:
         if address is None:
-            results = _upload_here(settings, request, targets, policy, lane, args.wait, log, out)
+            paths = Paths(settings.database_url, settings.home, args.force_vpn_fallback)
+            results = _upload_here(paths, settings, request, targets, policy, lane, args.wait, log, out)
         else:
             results, extra = _upload_through_serve(settings, address, request, targets, lane, args.wait, log)
     except UploadInterrupted as stop:
@@ -73,6 +91,7 @@ def cmd_upload(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _upload_here(
+    paths: Paths,
     settings: Settings,
     request: UploadRequest,
     targets: list[UploadTarget],
@@ -90,11 +109,11 @@ def _upload_here(
     now = [target for target in targets if not target.waits or target.state == "published"]
     later = [target for target in targets if target not in now]
     try:
-        results = publish_file(settings.database_url, request, now, log)
+        results = publish_file(paths, request, now, log)
     except UploadInterrupted as stop:
         raise UploadInterrupted([*stop.results, *(t.result("queued") for t in later)]) from None
     if later and wait:
-        return results + publish_when_due(settings.database_url, request, later, policy, lane, log)
+        return results + publish_when_due(paths, request, later, policy, lane, log)
     if later:
         try:
             delivery = deliver(settings, request.story_key, lane, None, out)
@@ -161,6 +180,8 @@ def _result_line(policy: PostingPolicy, result: PublishResult, reason: str) -> s
         why = reason or "its slot is open: the dispatcher sends it next"
         return f"{result.platform:10} queued: goes out at {_local(policy, result.not_before)} ({why})"
     detail = result.url if result.status == "published" else result.error
+    if result.status == "published" and result.via not in (None, "api"):
+        detail = f"{detail} (via {result.via})"
     if result.manual_id is not None:
         detail = (
             f"{detail} (manual entry {result.manual_id}: pellacia-dist manual export --id {result.manual_id})"

@@ -32,7 +32,7 @@ from resources.database.engine import locked_transaction, transaction
 from resources.database.ledger import DuplicateVideoError
 from resources.database.manual import reason_for_error
 from resources.database.post_queue import QueueError, get_row, ledger_row, mark_outcome, release
-from resources.platforms.base import PlatformClient
+from resources.platforms.base import Publisher
 from resources.platforms.errors import PlatformError
 
 FAILED_CAUSE = "run_failed"  # the cause the run-failure sensors alert and resolve for a story and platform
@@ -61,7 +61,7 @@ class _Queued:
 
 
 def _check_row(
-    session: Session, queue_id: int, story_key: str, client: PlatformClient
+    session: Session, queue_id: int, story_key: str, client: Publisher
 ) -> tuple[int, str, str | None]:
     """The row's part and account, and why this run must not publish it (None: go ahead). A row waiting
     for an earlier part goes back to `due`; the caller fails one whose account changed."""
@@ -97,7 +97,7 @@ def _check_row(
 
 
 def publish_queued(
-    client: PlatformClient,
+    client: Publisher,
     factory: sessionmaker[Session],
     script: Script,
     queue_id: int,

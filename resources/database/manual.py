@@ -9,7 +9,7 @@ check knows the video is on that account) and settles its queue row; a file entr
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -23,7 +23,15 @@ from resources.database.post_queue import settle_from_ledger
 from resources.platforms.base import sha256_of
 from resources.platforms.errors import ErrorKind, PlatformError
 
-REASONS = ("reauth", "policy", "media_rejected", "retries_exhausted", "quarantined", "captcha")
+REASONS = (
+    "reauth",
+    "policy",
+    "media_rejected",
+    "retries_exhausted",
+    "quarantined",
+    "captcha",
+    "all_paths_failed",
+)
 REASON_TEXT = {
     "reauth": "re-authorisation needed",
     "policy": "policy declaration missing or refused",
@@ -31,6 +39,7 @@ REASON_TEXT = {
     "retries_exhausted": "retries exhausted",
     "quarantined": "quarantined input file",
     "captcha": "a captcha to solve",
+    "all_paths_failed": "every publishing path failed (API, exits, browser)",
 }
 STATUSES = ("open", "resolved", "all")
 
@@ -56,6 +65,10 @@ def reason_named(reason: str) -> str:
 
 def reason_for_error(error: PlatformError) -> str | None:
     """The manual reason a platform failure needs a person for; None when retrying is the answer."""
+    if error.manual_reason is not None:
+        return reason_named(error.manual_reason)
+    if error.code == "captcha":  # a browser upload met a challenge page: solved by a person, not retried
+        return "captcha"
     return _REASON_FOR_KIND.get(error.kind)
 
 
@@ -72,8 +85,10 @@ def open_entry(
     ledger_id: int | None = None,
     run_id: str | None = None,
     source_path: str | None = None,
+    artifacts: Sequence[Path] = (),
 ) -> ManualQueueItem:
-    """The open entry for this target and reason, created if there is none; a repeat refreshes its detail.
+    """The open entry for this target and reason, created if there is none; a repeat refreshes its detail
+    and adds its `artifacts` (the folders a failed browser attempt kept).
 
     The target is the post (story, part, platform, account), or for a file without a story its
     `source_path`. With only `queue_id` the post is taken from that queue row."""
@@ -102,6 +117,8 @@ def open_entry(
         )
         session.add(entry)
     entry.detail = detail
+    if artifacts:
+        entry.artifacts = list(dict.fromkeys([*(entry.artifacts or ()), *map(str, artifacts)]))
     entry.queue_id = queue_id if queue_id is not None else entry.queue_id
     entry.ledger_id = ledger_id if ledger_id is not None else entry.ledger_id
     entry.run_id = run_id if run_id is not None else entry.run_id

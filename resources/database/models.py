@@ -171,8 +171,8 @@ class ManualQueueItem(Base):
     """A post (or a dropped file) that automation could not finish: everything a person needs to do it.
 
     `reason` is one of `manual.REASONS` (reauth, policy, media_rejected, retries_exhausted, quarantined,
-    captcha); `detail` says what happened in words. A quarantined file has no story yet (`story_key` None,
-    `source_path` the file)."""
+    captcha, all_paths_failed); `detail` says what happened in words. A quarantined file has no story yet
+    (`story_key` None, `source_path` the file)."""
 
     __tablename__ = "manual_queue"
     __table_args__ = (Index("ix_manual_status", "status"),)
@@ -189,6 +189,8 @@ class ManualQueueItem(Base):
     run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     source_path: Mapped[str | None] = mapped_column(Text, nullable=True)
     export_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # folders a failed browser attempt kept (screenshot, page HTML, Playwright trace), exported with it
+    artifacts: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="open")
     resolved_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -104,7 +104,10 @@ class Journal(Protocol):
     def set_state(self, state: str) -> None: ...
 
 
-class PlatformClient(Protocol):
+class Publisher(Protocol):
+    """What the publisher needs of a path to the platform: an API client, a browser uploader, or the
+    fallback chain over them (resources/fallback)."""
+
     platform: str
     account: str
 
@@ -120,6 +123,12 @@ class PlatformClient(Protocol):
         """After an ambiguous outcome: ask the platform whether the post exists; None when it does not."""
         ...
 
+    def close(self) -> None:
+        """Close the connections (or the browser) it holds."""
+        ...
+
+
+class PlatformClient(Publisher, Protocol):
     history_window: HistoryWindow | None
     no_history_reason: str
 
@@ -138,6 +147,6 @@ class PlatformClient(Protocol):
         """The platform's own creation time of each post it shows (its first day of metrics)."""
         ...
 
-    def close(self) -> None:
-        """Close the client's connections."""
+    def verify_access(self) -> str:
+        """One read-only call that proves the token works for the account: who it is, in words."""
         ...

@@ -133,6 +133,11 @@ class PlatformClientBase(ABC):
         """The platform's own creation time of each post it shows (its first day of metrics)."""
 
     @abstractmethod
+    def verify_access(self) -> str:
+        """One documented read-only call that proves the token works for the account: who it is, in words
+        (`upload --test`); the usual classified PlatformError (AUTH for a bad token) otherwise."""
+
+    @abstractmethod
     def _refresh(self, current: TokenSet) -> TokenSet:
         """New tokens from the platform's token endpoint; AccountTokens stores them."""
 

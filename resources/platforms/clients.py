@@ -18,6 +18,7 @@ from resources.platforms.credentials import (
     EnvironmentOnlyStore,
 )
 from resources.platforms.facebook import FacebookClient
+from resources.platforms.http import RetryPolicy
 from resources.platforms.instagram import InstagramClient
 from resources.platforms.linkedin import LinkedInClient
 from resources.platforms.tiktok import TikTokClient
@@ -48,12 +49,14 @@ def build_client(
     store: CredentialStore,
     budget: sessionmaker[Session] | None = None,
     proxy: str | None = None,
+    retry: RetryPolicy | None = None,
 ) -> PlatformClient:
     """The client of `settings.platform`, with its tokens loaded from `store` first; its metered calls
     (analytics) go through the shared rate budget in `budget`'s database when given, and all of its HTTP
-    through `proxy` (a VPN/proxy exit's URL, see exits.py) when given."""
+    through `proxy` (a VPN/proxy exit's URL, see exits.py) when given; `retry` how hard it tries a call
+    (the fallback chain tries less: its next path is the retry)."""
     client_class = CLIENT_CLASSES[platform_named(settings.platform)]
-    return client_class(settings, store, budget=budget, proxy=proxy)
+    return client_class(settings, store, budget=budget, proxy=proxy, retry=retry)
 
 
 def client_from_env(

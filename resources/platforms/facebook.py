@@ -216,6 +216,13 @@ class FacebookClient(GraphClient):
                 )
         return readings
 
+    def verify_access(self) -> str:
+        """GET /{page-id}?fields=id,name: the Page the token publishes to."""
+        page = json_object(
+            self.http.request("GET", self._api(f"/{self.page_id}"), params={"fields": "id,name"})
+        )
+        return f"page {page.get('id', self.page_id)} ({page.get('name') or 'unnamed'})"
+
     def _no_insights_reason(self, post_id: str, now: datetime) -> str:
         """Why /video_insights answered nothing: the 2-year window, when the video's age says so."""
         created = self.created_times([post_id]).get(post_id)

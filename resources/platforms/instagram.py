@@ -29,6 +29,7 @@ from resources.platforms.config import PlatformSettings
 from resources.platforms.credentials import CredentialStore
 from resources.platforms.errors import ErrorKind, PlatformError
 from resources.platforms.graph import MISSING_NODE, GraphClient, UploadRefusedError, insight_values
+from resources.platforms.http import json_object
 from resources.platforms.video_limits import video_problems
 
 PLATFORM = "instagram"
@@ -156,6 +157,13 @@ class InstagramClient(GraphClient):
         return readings
 
     # --- steps -----------------------------------------------------------------------------------------
+
+    def verify_access(self) -> str:
+        """GET /{ig-user-id}?fields=id,username: the Instagram professional account the token reaches."""
+        user = json_object(
+            self.http.request("GET", self._api(f"/{self.user_id}"), params={"fields": "id,username"})
+        )
+        return f"account {user.get('id', self.user_id)} (@{user.get('username') or '?'})"
 
     def _caption(self, post: VideoPost) -> str:
         """A Reel has no title field: its caption begins with the title (limits.post_caption)."""

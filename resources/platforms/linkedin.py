@@ -52,6 +52,7 @@ UPLOADED = ("PROCESSING", "AVAILABLE")
 URL_EXPIRY_MARGIN_S = 600.0
 FINDER_PAGE_SIZE = 10
 FINDER_PAGES = 3
+ACL_PAGE_SIZE = 100  # organizationAcls: the member's roles, one page is plenty
 PARTS_IN_FLIGHT = 2
 STATISTICS_PER_CALL = 20  # posts named in one share statistics call (shares=List(...), ugcPosts=List(...))
 STATISTICS_WINDOW_DAYS = 365  # "only within the past 12 months, using a rolling 12-month window"
@@ -280,6 +281,42 @@ class LinkedInClient(PlatformClientBase):
         journal.set_state("processing")
         self._wait_until_available(video)
         return self._create_post(post, video, journal)
+
+    def verify_access(self) -> str:
+        """Who the token acts for. An organization author: the `q=roleAssignee` finder of organizationAcls
+        (rw_organization_admin) must list an approved role of the member on it. A member author: OpenID
+        Connect's GET /v2/userinfo (scopes openid, profile) must name that member."""
+        if self._organization:
+            answer = json_object(
+                self._rest("GET", f"/organizationAcls?q=roleAssignee&state=APPROVED&count={ACL_PAGE_SIZE}")
+            )
+            roles = sorted(
+                str(element.get("role"))
+                for element in answer.get("elements") or []
+                if isinstance(element, dict)
+                and (element.get("organization") or element.get("organizationalTarget")) == self.author
+            )
+            if not roles:
+                raise PlatformError(
+                    PLATFORM,
+                    ErrorKind.POLICY,
+                    f"GET /rest/organizationAcls: the authorised member has no approved role on "
+                    f"{self.author}; posting needs an administrator or content admin role there",
+                    code="no_role",
+                )
+            return f"organization {self.author} (the member's role: {', '.join(roles)})"
+        member = json_object(self.api.request("GET", self.settings.url("api", "/v2/userinfo")))
+        urn = f"urn:li:person:{member.get('sub', '')}"
+        if urn != self.author:
+            raise PlatformError(
+                PLATFORM,
+                ErrorKind.AUTH,
+                f"GET /v2/userinfo: the token is member {urn}'s, not {self.author}'s; run "
+                "`pellacia-dist auth linkedin` as that member or correct PELLACIA_LINKEDIN_AUTHOR",
+                code="other_member",
+            )
+        name = member.get("name")
+        return f"member {urn}" + (f" ({name})" if name else "")
 
     def reconcile(self, post: VideoPost, journal: Journal) -> PublishedPost | None:
         """The post if it exists: by the journaled URN, else the author's newest posts with our video."""

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
 from resources.database.resource import DatabaseResource
+from resources.fallback.build import fallback_publisher
 from resources.platforms import Platform, platform_named
-from resources.platforms.base import PlatformClient
+from resources.platforms.base import PlatformClient, Publisher
 from resources.platforms.clients import build_client, credential_store
 from resources.platforms.config import PlatformSettings
 
@@ -29,9 +32,10 @@ class PlatformResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     access_token: str | None = None
     refresh_token: str | None = None
     options: dict[str, str] = {}  # noqa: RUF012 - pydantic copies field defaults
+    home: str | None = None  # $PELLACIA_HOME: browser sessions and exits for the fallback chain
 
     @classmethod
-    def from_environment(cls, database: DatabaseResource) -> PlatformResource:
+    def from_environment(cls, database: DatabaseResource, home: Path | None = None) -> PlatformResource:
         """Settings from PELLACIA_<PLATFORM>_*; secrets stay EnvVar references, never shown in the UI."""
         platform = str(cls.model_fields["platform"].default)
         settings = PlatformSettings.from_env(platform)
@@ -48,6 +52,7 @@ class PlatformResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             account_id=settings.account_id,
             client_id=settings.client_id,
             options=settings.options,
+            home=str(home) if home is not None else None,
             **secrets,
         )
 
@@ -69,6 +74,16 @@ class PlatformResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         metered calls share the app database's rate budget."""
         store = credential_store(self.database.url, self.database.schema_name)
         return build_client(self.settings(), store, self.database.session_factory())
+
+    def get_publisher(self, log: Callable[[str], None] | None = None) -> Publisher:
+        """What posts go through: the fallback chain over the paths set up under `home` (an exit, a
+        browser session; resources/fallback), or the API client alone."""
+        if self.home is None:
+            return self.get_client()
+        store = credential_store(self.database.url, self.database.schema_name)
+        return fallback_publisher(
+            self.settings(), store, Path(self.home), budget=self.database.session_factory(), log=log
+        )
 
 
 class YouTubeResource(PlatformResource):
@@ -117,6 +132,8 @@ RESOURCE_CLASSES: dict[Platform, type[PlatformResource]] = {
 }
 
 
-def platform_resource(platform: str, database: DatabaseResource) -> PlatformResource:
+def platform_resource(
+    platform: str, database: DatabaseResource, home: Path | None = None
+) -> PlatformResource:
     """The Dagster resource for `platform`, configured from PELLACIA_<PLATFORM>_* variables."""
-    return RESOURCE_CLASSES[platform_named(platform)].from_environment(database)
+    return RESOURCE_CLASSES[platform_named(platform)].from_environment(database, home)

@@ -375,6 +375,14 @@ class TikTokClient(PlatformClientBase):
             "the new upload URL was refused too (HTTP 403/404) before the upload finished; try again later",
         )
 
+    def verify_access(self) -> str:
+        """creator_info/query (read-only, scope video.publish): the creator the token posts as; the
+        spam-risk states TikTok answers there (posting refused) are raised like any refusal."""
+        creator = self._creator_info()
+        username = creator.get("creator_username") or "?"
+        nickname = creator.get("creator_nickname")
+        return f"creator @{username}" + (f" ({nickname})" if nickname else "")
+
     def _creator_info(self) -> dict[str, Any]:
         response = self.http.request(
             "POST", self.settings.url("api", CREATOR_INFO_PATH), headers=JSON_HEADERS

@@ -380,6 +380,12 @@ class XClient(PlatformClientBase):
         journal.put("tweet_id", tweet_id)
         return PublishedPost(PLATFORM, tweet_id, self.post_url(tweet_id))
 
+    def verify_access(self) -> str:
+        """GET /2/users/me (scope users.read): the account the token posts as."""
+        me = _data(self.http.request("GET", self._api("/2/users/me")))
+        name = me.get("name")
+        return f"@{me.get('username') or '?'} (user {me['id']}" + (f", {name})" if name else ")")
+
     def _exists(self, tweet_id: str) -> bool:
         payload = _json_object(self.http.request("GET", self._api("/2/tweets"), params={"ids": tweet_id}))
         return any(str(tweet.get("id")) == tweet_id for tweet in payload.get("data") or [])

@@ -57,7 +57,7 @@ from resources.platforms.base import (
 from resources.platforms.client_base import ClientOptions, PlatformClientBase
 from resources.platforms.config import PlatformSettings
 from resources.platforms.credentials import CredentialStore, TokenSet
-from resources.platforms.errors import AmbiguousOutcomeError, ErrorKind, PlatformError, redact
+from resources.platforms.errors import AmbiguousOutcomeError, ErrorKind, PlatformError, redact, region_blocked
 from resources.platforms.exits import parse_proxy_url
 from resources.platforms.http import TokenProvider, wait_hint
 from resources.platforms.video_limits import video_problems
@@ -226,6 +226,8 @@ def classify(response: httpx.Response) -> PlatformError | None:
         return None
     reason, message = _error_details(response)
     text = f"HTTP {status} {reason}: {message}" if reason else f"HTTP {status}: {message}"
+    if status == 451:
+        return region_blocked(PLATFORM, "the YouTube API")
 
     def error(kind: ErrorKind, detail: str = text, retry_after_s: float | None = None) -> PlatformError:
         return PlatformError(
@@ -405,6 +407,22 @@ class YouTubeClient(PlatformClientBase):
         return self._refresh_grant(self._oauth, "/token", current)
 
     # --- before a byte is sent ----------------------------------------------------------------------------
+
+    def verify_access(self) -> str:
+        """channels.list part=id,snippet mine=true: the channel the token uploads to (1 quota unit)."""
+        request = self._data.channels().list(part="id,snippet", mine=True)
+        items = self._retrying("channels.list", request.execute).get("items") or []
+        if not items:
+            raise PlatformError(
+                PLATFORM,
+                ErrorKind.POLICY,
+                f"channels.list: the token's Google account has no YouTube channel; {REAUTHORISE} as the "
+                "channel's owner",
+                code="noChannel",
+            )
+        channel = items[0]
+        title = (channel.get("snippet") or {}).get("title") or "untitled"
+        return f"channel {channel['id']} ({title})"
 
     def upload_settings(self) -> UploadSettings:
         return UploadSettings.from_options(self.settings.options)

@@ -78,7 +78,15 @@ def test_an_open_entry_is_found_again_not_duplicated(factory: sessionmaker[Sessi
             list_entries(session, "closed")
         with pytest.raises(ManualError, match="no manual entry with id 999"):
             get_entry(session, 999)
-    assert REASONS == ("reauth", "policy", "media_rejected", "retries_exhausted", "quarantined", "captcha")
+    assert REASONS == (
+        "reauth",
+        "policy",
+        "media_rejected",
+        "retries_exhausted",
+        "quarantined",
+        "captcha",
+        "all_paths_failed",
+    )
 
 
 def test_an_entry_from_a_queue_row_names_its_post(factory: sessionmaker[Session]) -> None:
