@@ -54,6 +54,7 @@ bench: $(STAMPS)/venv
 	$(BIN)/python benchmarks/bench_upload.py
 	$(BIN)/python benchmarks/bench_unattended.py
 	$(BIN)/python benchmarks/bench_analytics.py
+	$(BIN)/python benchmarks/bench_browser.py
 
 clean:
 	rm -rf $(STAMPS) .pellacia tests/artifacts
