@@ -6,7 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMPS := .stamps
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-SYSTEM_PACKAGES := ffmpeg espeak-ng fonts-dejavu-core fontconfig chromium postgresql curl microsocks tinyproxy
+SYSTEM_PACKAGES := ffmpeg espeak-ng fonts-dejavu-core fontconfig chromium postgresql curl microsocks tinyproxy \
+	tesseract-ocr
 
 .PHONY: demo test lint typecheck pytest bench serve dev clean
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pellacia_assets.stories.model import PRIORITIES
+from pellacia_assets.stories.model import BYLINE_KINDS, PRIORITIES, Byline
 
 MAX_FILE_BYTES = 1_000_000
 _SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".json": "json"}
@@ -50,6 +50,7 @@ class SourceRecord:
     tags: tuple[str, ...] = field(default_factory=tuple)
     platforms: tuple[str, ...] = ()  # where to post; empty: every configured platform
     publish_after: datetime | None = None  # not before this time (aware), when the source named one
+    byline: Byline | None = None  # where it was first posted (the hook card shows it)
 
 
 def slugify(text: str, max_length: int = 60) -> str:
@@ -195,4 +196,34 @@ def _from_json(text: str, origin: str, key: str) -> SourceRecord:
         language=language,
         priority=priority,
         tags=tuple(tags),
+        byline=_byline(data.get("byline"), origin),
+    )
+
+
+def _byline(data: Any, origin: str) -> Byline | None:
+    """`"byline": {"kind": "reddit", "site": "AskReddit", "author": "u", "score": 1234, "comments": 56}`."""
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise StoryError(f'{origin}: \'byline\' must be an object like {{"kind": "reddit", "site": ...}}')
+    unknown = sorted(set(data) - {"kind", "site", "author", "score", "comments"})
+    if unknown:
+        raise StoryError(f"{origin}: 'byline' has unknown field(s) {', '.join(unknown)}")
+    kind = data.get("kind", "other")
+    if kind not in BYLINE_KINDS:
+        raise StoryError(f"{origin}: 'byline.kind' must be one of {', '.join(BYLINE_KINDS)}, not {kind!r}")
+    for name in ("site", "author"):
+        if data.get(name) is not None and not isinstance(data[name], str):
+            raise StoryError(f"{origin}: 'byline.{name}' must be a string")
+    for name in ("score", "comments"):
+        value = data.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise StoryError(f"{origin}: 'byline.{name}' must be a whole number of at least 0")
+    site, author = data.get("site"), data.get("author")
+    return Byline(
+        kind,
+        strip_controls(site).strip().removeprefix("r/") or None if site else None,
+        strip_controls(author).strip().removeprefix("u/") or None if author else None,
+        data.get("score"),
+        data.get("comments"),
     )

@@ -8,6 +8,19 @@ from typing import Any, Literal
 
 Priority = Literal["breaking", "normal", "backlog"]
 PRIORITIES: tuple[Priority, ...] = ("breaking", "normal", "backlog")
+BYLINE_KINDS = ("reddit", "article", "other")
+
+
+@dataclass(frozen=True)
+class Byline:
+    """Where a story was first posted, as its hook card shows it: a Reddit post (`site` the subreddit
+    without "r/", `score` its upvotes), an article (`site` the publication), or anything else."""
+
+    kind: str
+    site: str | None = None
+    author: str | None = None
+    score: int | None = None
+    comments: int | None = None
 
 
 @dataclass(frozen=True)
@@ -23,6 +36,7 @@ class Story:
     priority: Priority = "normal"
     approved: bool = True
     tags: tuple[str, ...] = field(default_factory=tuple)
+    byline: Byline | None = None
 
     @property
     def word_count(self) -> int:
@@ -35,4 +49,5 @@ class Story:
     def from_json(cls, text: str) -> Story:
         data: dict[str, Any] = json.loads(text)
         data["tags"] = tuple(data.get("tags", ()))
+        data["byline"] = Byline(**data["byline"]) if data.get("byline") else None
         return cls(**data)

@@ -152,6 +152,7 @@ def normalise(record: SourceRecord, *, max_words: int, speakable: Collection[str
         url=record.url,
         priority=priority,
         tags=record.tags,
+        byline=record.byline,
     )
 
 
@@ -176,6 +177,7 @@ def normalise_delivered(record: SourceRecord) -> Story:
         url=record.url,
         priority=priority,
         tags=record.tags,
+        byline=record.byline,
     )
 
 

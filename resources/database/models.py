@@ -65,6 +65,8 @@ class StoryRecord(Base):
     # source asked for them (a phase-05 sidecar, `schedule`).
     platforms: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     publish_after: Mapped[datetime | None] = mapped_column(nullable=True)
+    # where the story was first posted (stories.model.Byline as a dict), for its hook card
+    byline: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     status: Mapped[str] = mapped_column(String(24), default="new")
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pellacia_assets.stories.loading import SourceRecord
+from pellacia_assets.stories.model import Byline
 from resources.database.models import StoryRecord, as_utc
 
 
@@ -25,6 +28,7 @@ def save_source(session: Session, record: SourceRecord) -> StoryRecord:
     row.tags = list(record.tags)
     row.platforms = list(record.platforms) or None
     row.publish_after = record.publish_after
+    row.byline = asdict(record.byline) if record.byline is not None else None
     row.status = "new"
     row.error = None
     return row
@@ -46,6 +50,7 @@ def load_source(session: Session, key: str) -> SourceRecord | None:
         tags=tuple(row.tags or ()),
         platforms=tuple(row.platforms or ()),
         publish_after=as_utc(row.publish_after),
+        byline=Byline(**row.byline) if row.byline else None,
     )
 
 

@@ -30,6 +30,7 @@ class VideoPost:
     title: str
     description: str = ""
     hashtags: tuple[str, ...] = ()
+    thumbnail: Path | None = None  # a custom thumbnail, where the platform takes one (YouTube)
 
     @property
     def size(self) -> int:

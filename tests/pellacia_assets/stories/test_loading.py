@@ -18,6 +18,7 @@ from pellacia_assets.stories.loading import (
     split_title,
     strip_controls,
 )
+from pellacia_assets.stories.model import Byline
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -39,6 +40,15 @@ def test_json_story_with_every_field(tmp_path: Path) -> None:
     assert (record.key, record.priority, record.tags, record.language) == ("k-1", "breaking", ("a",), "en")
 
 
+def test_a_reddit_byline_is_kept_for_the_hook_card(tmp_path: Path) -> None:
+    data = (
+        b'{"title": "T", "body": "B", "byline": {"kind": "reddit", "site": "r/nosleep", "author": "u/ines",'
+        b' "score": 24817, "comments": 1312}}'
+    )
+    record = read_story_file(write(tmp_path, "s.json", data))
+    assert record.byline == Byline("reddit", "nosleep", "ines", 24817, 1312)
+
+
 def test_bundled_samples_load() -> None:
     records = [read_story_file(path) for path in sorted(SAMPLES_DIR.iterdir())]
     assert len(records) == 3
@@ -57,6 +67,10 @@ def test_bundled_samples_load() -> None:
         ("list.json", b"[1, 2]", "must be an object"),
         ("nobody.json", b'{"title": "x"}', "non-empty string 'body'"),
         ("prio.json", b'{"body": "x", "priority": "urgent"}', "'priority' must be one of"),
+        ("by.json", b'{"body": "x", "byline": "reddit"}', "'byline' must be an object"),
+        ("bykind.json", b'{"body": "x", "byline": {"kind": "forum"}}', "'byline.kind' must be one of"),
+        ("byscore.json", b'{"body": "x", "byline": {"kind": "reddit", "score": "9k"}}', "'byline.score'"),
+        ("byextra.json", b'{"body": "x", "byline": {"kind": "reddit", "ups": 3}}', "unknown field(s) ups"),
         ("story.pdf", b"%PDF-1.7", "unsupported story file type"),
     ],
 )
