@@ -39,6 +39,7 @@ from resources.platforms import PLATFORMS
 from sandbox.platforms import SandboxSuite
 from sandbox.telegram import TelegramSandbox, telegram_sandbox
 from sensors.dispatcher import post_dispatcher
+from tests.proxies import Proxy
 
 BODY = (
     "The bakery on Rowan Street opened at midnight. Nobody knew why. Every night a woman named Ines baked "
@@ -299,3 +300,30 @@ def test_a_rejection_a_person_must_fix_goes_to_the_manual_queue_with_one_alert(
     assert "rejected" in message["text"] and f"/runs/{run_id}" in message["text"]
     [failure] = [event for event in result.all_events if event.is_step_failure]
     assert f"manual entry {entry.id}" in failure.step_failure_data.error.message  # type: ignore[union-attr]
+
+
+def test_a_post_asset_falls_back_to_an_exit_when_the_api_refuses_this_network(
+    sandboxes: SandboxSuite,
+    instance: dg.DagsterInstance,
+    make_video: Callable[..., Path],
+    socks_exit: Proxy,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = Settings.from_env()
+    videos = stage_story("geo", settings, make_video)
+    tiktok = sandboxes.servers["tiktok"]
+    tiktok.block_region(["127.0.0.1"])
+    monkeypatch.setenv("PELLACIA_TIKTOK_PROXIES", socks_exit.url)
+    instance.add_dynamic_partitions("story", ["geo"])
+
+    result = dg.materialize(
+        [asset for asset in POST_ASSETS if asset.key.path == ["tiktok_post"]],
+        partition_key="geo",
+        instance=instance,
+        resources=resources_for(settings),
+    )
+
+    [materialization] = result.asset_materializations_for_node("tiktok_post")
+    assert materialization.metadata["via"].value == "api+proxy"
+    assert "| api+proxy |" in str(materialization.metadata["posts"].value)
+    assert [post["sha256"] for post in tiktok.posts] == [digest(video) for video in videos]
