@@ -18,6 +18,7 @@ from pellacia_assets.posting.publish import QueuedPostError, publish_queued
 from pellacia_assets.publishing import PartPublication, publish_story
 from resources.alerts.resource import AlertsResource
 from resources.database.ledger import DuplicateVideoError
+from resources.fallback.order import FallbackConfigError
 from resources.media_store.resource import MediaStoreResource
 from resources.platforms import PLATFORMS
 from resources.platforms.errors import PlatformError
@@ -53,7 +54,10 @@ def _post_asset(platform: str) -> dg.AssetsDefinition:
         store = media.get_store()
         written = load_script(store, key)
         videos = load_video(store, key)
-        client = resource.get_publisher(context.log.info)
+        try:
+            client = resource.get_publisher(context.log.info)
+        except FallbackConfigError as error:
+            raise dg.Failure(description=str(error), allow_retries=False) from error
         factory = resource.database.session_factory()
 
         def video_for_part(number: int) -> Path:
