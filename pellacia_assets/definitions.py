@@ -61,6 +61,7 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             fonts_dir=settings.fonts_dir,
             preset=settings.render_preset,
             crf=settings.render_crf,
+            caption_style=settings.caption_style,
         ),
         **{platform: platform_resource(platform, database, settings.home) for platform in PLATFORMS},
     }

@@ -44,6 +44,7 @@ class Settings:
     fonts_dir: str | None
     render_preset: str
     render_crf: int
+    caption_style: str
     phase05_dir: Path
     retention_hours: float
     keep_published_days: float
@@ -82,6 +83,7 @@ class Settings:
             music_path=_env_optional("PELLACIA_MUSIC"),
             fonts_dir=_env_optional("PELLACIA_FONTS_DIR"),
             render_preset=_env("PELLACIA_RENDER_PRESET", "veryfast"),
+            caption_style=_env("PELLACIA_CAPTION_STYLE", "bold"),
             render_crf=int(_env("PELLACIA_RENDER_CRF", "23")),
             phase05_dir=Path(_env("PELLACIA_PHASE05_DIR", str(home / "phase05"))).expanduser().resolve(),
             retention_hours=float(_env("PELLACIA_RETENTION_HOURS", "24")),

@@ -9,6 +9,7 @@ from pellacia_assets.assets.gates import gate
 from pellacia_assets.assets.previews import markdown_table
 from pellacia_assets.captions.alignment import align
 from pellacia_assets.captions.ass import build_ass
+from pellacia_assets.captions.errors import CaptionError
 from pellacia_assets.manifests import (
     CAPTIONS_MANIFEST,
     CaptionPart,
@@ -23,6 +24,7 @@ from pellacia_assets.manifests import (
 from pellacia_assets.partitions import story_partitions
 from pellacia_assets.quality import MAX_CAPTION_WER, alignment_problems
 from resources.media_store.resource import MediaStoreResource
+from resources.renderer.resource import RendererResource
 from resources.transcriber.resource import TranscriberResource
 
 ALIGNMENT_CHECK = "caption_alignment"
@@ -47,11 +49,18 @@ ALIGNMENT_CHECK = "caption_alignment"
     ],
 )
 def captions(
-    context: dg.AssetExecutionContext, media: MediaStoreResource, transcriber: TranscriberResource
+    context: dg.AssetExecutionContext,
+    media: MediaStoreResource,
+    transcriber: TranscriberResource,
+    renderer: RendererResource,
 ) -> dg.MaterializeResult:
-    """Word-level captions in the script's own spelling, the spoken word highlighted."""
+    """Word-level captions in the script's own spelling, a few words a page, the spoken word popping."""
     key = context.partition_key
     store = media.get_store()
+    try:
+        style = renderer.captions()
+    except CaptionError as error:
+        raise dg.Failure(description=f"PELLACIA_CAPTION_STYLE: {error}", allow_retries=False) from error
     written = load_script(store, key)
     language = load_story(store, key).language
     audio = load_voiceover(store, key)
@@ -67,7 +76,7 @@ def captions(
             alignment = align(part.spoken_text, transcript)
             subtitles, words = part_subtitles_name(part.number), part_words_name(part.number)
             (folder / subtitles).write_text(
-                build_ass(alignment.words, title=part.hook, title_end_s=spoken.hook_end_s), encoding="utf-8"
+                build_ass(alignment.words, style=style, not_before_s=spoken.hook_end_s), encoding="utf-8"
             )
             (folder / words).write_text(json.dumps([asdict(word) for word in alignment.words], indent=1))
             problems += alignment_problems(part.title, alignment)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pellacia_assets.captions.styles import CaptionStyle, caption_style
 from pellacia_assets.rendering.background import Background, pick_background
 from pellacia_assets.rendering.compose import RenderSpec
 from pellacia_assets.rendering.fonts import find_fonts_dir
@@ -20,6 +21,7 @@ class RendererResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     fonts_dir: str | None = None
     preset: str = "veryfast"
     crf: int = 23
+    caption_style: str = "bold"  # PELLACIA_CAPTION_STYLE: a preset of pellacia_assets/captions/styles.yaml
     ffmpeg_threads: int = 0
     width: int = 1080
     height: int = 1920
@@ -31,6 +33,10 @@ class RendererResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     def music_for(self, story_key: str) -> Path | None:
         """`music_path` itself, a track from that folder fixed per story, or None for voice only."""
         return pick_music(story_key, Path(self.music_path) if self.music_path else None)
+
+    def captions(self) -> CaptionStyle:
+        """The caption preset (font, size, colours, position); a name the data file lacks is refused."""
+        return caption_style(self.caption_style)
 
     def fonts(self) -> Path:
         """The configured fonts folder, or the one holding DejaVu Sans."""

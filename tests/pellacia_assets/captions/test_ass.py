@@ -11,14 +11,10 @@ import numpy.typing as npt
 import pytest
 
 from pellacia_assets.captions.alignment import TimedWord, align
-from pellacia_assets.captions.ass import (
-    HIGHLIGHT,
-    build_ass,
-    caption_font_size,
-    caption_pages,
-    escape_ass_text,
-)
+from pellacia_assets.captions.ass import LAYER_PAGE, LAYER_WORD, build_ass, caption_pages, escape_ass_text
 from pellacia_assets.captions.errors import CaptionError
+from pellacia_assets.captions.layout import layout_problems
+from pellacia_assets.captions.styles import caption_style
 from resources.transcriber.base import Transcriber
 
 FONTS_DIR = "/usr/share/fonts/truetype/dejavu"
@@ -53,114 +49,80 @@ def _events(ass: str) -> list[tuple[int, float, float, str, str]]:
     return events
 
 
-def test_pages_respect_line_and_page_limits() -> None:
+def test_each_word_shows_the_steady_page_and_pops_itself() -> None:
+    style = caption_style("bold")
     words = _timed(STORY)
 
-    pages = caption_pages(words)
+    events = _events(build_ass(words, style=style))
 
-    assert [w for page in pages for w in page.words] == words
-    for page in pages:
-        assert 1 <= len(page.lines) <= 2
-        for line in page.lines:
-            assert len(" ".join(w.text for w in line)) <= 32
+    assert len(events) == 2 * len(words)
+    pages, pops = events[0::2], events[1::2]
+    for word, page, pop in zip(words, pages, pops, strict=True):
+        assert (page[0], pop[0]) == (LAYER_PAGE, LAYER_WORD)
+        assert page[1:4] == pop[1:4] and page[3] == "Caption"
+        assert page[1] < page[2]
+        hidden = "{\\1a&HFF&\\3a&HFF&\\4a&HFF&}" + escape_ass_text(word.text) + "{\\r}"
+        assert page[4].count(hidden) == 1  # its place is kept, so the other words never move
+        assert page[4].count(r"\N") <= 1
+        assert pop[4].endswith("}" + escape_ass_text(word.text))
+        assert r"\1c&H1AE8FF&" in pop[4]
+        assert r"\t(0,60,\fscx115\fscy115)\t(60,120,\fscx100\fscy100)" in pop[4]
     for before, after in itertools.pairwise(pages):
-        assert before.start < before.end <= after.start
-
-
-def test_long_word_gets_its_own_line() -> None:
-    pages = caption_pages(_timed("a Supercalifragilisticexpialidocious-ish-thing b"))
-
-    lines = [" ".join(w.text for w in line) for page in pages for line in page.lines]
-    assert "Supercalifragilisticexpialidocious-ish-thing" in lines
-
-
-def test_pages_break_at_sentence_ends_and_pauses() -> None:
-    words = _timed("One two. Three four five six seven", pause_after=[3])
-
-    pages = caption_pages(words)
-
-    assert [[w.text for w in page.words] for page in pages] == [
-        ["One", "two."],
-        ["Three", "four"],
-        ["five", "six", "seven"],
-    ]
-
-
-def test_lines_are_balanced() -> None:
-    (page,) = caption_pages(_timed("alpha beta gamma delta epsilon zeta eta"))
-
-    lengths = [len(" ".join(w.text for w in line)) for line in page.lines]
-    assert len(lengths) == 2
-    assert abs(lengths[0] - lengths[1]) <= 8
-
-
-def test_one_event_per_word_with_that_word_highlighted() -> None:
-    words = _timed(STORY)
-
-    events = _events(build_ass(words))
-
-    assert len(events) == len(words)
-    for word, (layer, start, end, style, text) in zip(words, events, strict=True):
-        assert (layer, style) == (0, "Caption")
-        assert text.count(HIGHLIGHT) == 1
-        assert f"{HIGHLIGHT}{escape_ass_text(word.text)}{{\\r}}" in text
-        assert text.count(r"\N") <= 1
-        assert start < end
-    for before, after in itertools.pairwise(events):
         assert before[2] <= after[1]
+    page_positions = {re.search(r"\\pos\([^)]*\)", page[4]).group() for page in pages}  # type: ignore[union-attr]
+    assert len(page_positions) == 1  # every page is centred at the same point
+
+
+def test_karaoke_keeps_the_words_already_spoken_lit() -> None:
+    style = caption_style("karaoke")
+
+    events = _events(build_ass(_timed("we never went back"), style=style))
+
+    last_page = [event for event in events if event[0] == LAYER_PAGE][-1][4]
+    assert last_page.count(r"\1c&H6EFF3D&") == 3
 
 
 def test_special_characters_are_escaped() -> None:
     assert escape_ass_text(r"{\b1}bold\N") == "\\{\\\u2060b1\\}bold\\\u2060N"
     assert escape_ass_text("two\nlines") == "two lines"
 
-    ass = build_ass(_timed(r"a {weird} back\slash"))
+    ass = build_ass(_timed(r"a {weird} back\slash"), style=caption_style("bold"))
 
     for *_, text in _events(ass):
         assert "{weird}" not in text
         assert r"\slash" not in text
 
 
-def test_title_card_hides_word_captions() -> None:
+def test_no_title_card_and_no_caption_during_the_hook() -> None:
     words = _timed("Hook words here. Then the story starts now.", step=0.5)
-    title_end = words[3].start
 
-    ass = build_ass(words, title="Hook words here, a {title}", title_end_s=title_end)
-    events = _events(ass)
+    events = _events(build_ass(words, style=caption_style("bold"), not_before_s=words[3].start))
 
-    title_events = [e for e in events if e[3] == "Title"]
-    assert len(title_events) == 1
-    layer, start, end, _, text = title_events[0]
-    assert (layer, start, end) == (1, 0.0, round(title_end, 2))
-    assert r"\{title\}" in text
-    captions = [e for e in events if e[3] == "Caption"]
-    assert len(captions) == 5
-    assert min(e[1] for e in captions) >= title_end
-    assert all("Hook" not in e[4] for e in captions)
+    assert {event[3] for event in events} == {"Caption"}
+    assert min(event[1] for event in events) >= words[3].start
+    assert all("Hook" not in event[4] for event in events)
 
 
-def test_styles_place_captions_above_the_platform_ui() -> None:
-    ass = build_ass(_timed("hello"), play_res=(1080, 1920), font_name="DejaVu Sans")
+@pytest.mark.parametrize("play_res", [(1080, 1920), (540, 960)])
+def test_the_style_line_carries_the_preset(play_res: tuple[int, int]) -> None:
+    style = caption_style("bold")
+    ass = build_ass(_timed("hello"), style=style, play_res=play_res)
 
-    caption = next(line for line in ass.splitlines() if line.startswith("Style: Caption,"))
-    title = next(line for line in ass.splitlines() if line.startswith("Style: Title,"))
+    (caption,) = [line for line in ass.splitlines() if line.startswith("Style: ")]
     fields = caption.split(",")
+    half = play_res[1] == 960
     assert fields[1] == "DejaVu Sans"
+    assert fields[2] == str(style.size // 2 if half else style.size)
+    assert fields[3] == "&H00FFFFFF" and fields[6] == "&H5F000000"
     assert fields[7] == "-1"  # bold
-    assert fields[18] == "2"  # bottom centre
-    assert fields[21] == "560"  # MarginV
-    assert title.split(",")[15] == "3"  # opaque box
-    assert "PlayResX: 1080" in ass and "PlayResY: 1920" in ass
+    assert fields[16:19] == (["5", "3", "5"] if half else ["10", "6", "5"])  # outline, shadow, \an5
+    assert f"PlayResX: {play_res[0]}" in ass and f"PlayResY: {play_res[1]}" in ass
+    assert "WrapStyle: 2" in ass
 
 
-def test_font_size_shrinks_only_to_fit_long_lines() -> None:
-    assert caption_font_size(1080, 1920, 20) == 84
-    assert 48 <= caption_font_size(1080, 1920, 32) < 84
-
-
-def test_bad_limits_are_rejected() -> None:
-    with pytest.raises(CaptionError):
-        caption_pages(_timed("a b"), max_chars_per_line=0)
+def test_bad_play_res_is_rejected() -> None:
+    with pytest.raises(CaptionError, match="play_res"):
+        caption_pages(_timed("a b"), style=caption_style("bold"), play_res=(0, 1920))
 
 
 def _render(ass: str, folder: Path, at: float) -> npt.NDArray[np.uint8]:
@@ -176,30 +138,8 @@ def _render(ass: str, folder: Path, at: float) -> npt.NDArray[np.uint8]:
     return np.frombuffer(frame, dtype=np.uint8).reshape(1920, 1080, 3)
 
 
-def _white(frame: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_]:
-    return np.asarray((frame > 230).all(axis=2))
-
-
 def _yellow(frame: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_]:
-    return np.asarray((frame[..., 0] > 200) & (frame[..., 1] > 200) & (frame[..., 2] < 80))
-
-
-def test_libass_renders_title_then_highlighted_captions(tmp_path: Path) -> None:
-    words = _timed(STORY, start=2.0)
-    ass = build_ass(words, title="My neighbour moved his fence onto my yard", title_end_s=2.0)
-
-    title_frame = _render(ass, tmp_path, at=1.0)
-    caption_frame = _render(ass, tmp_path, at=words[6].start + 0.1)
-
-    title_rows = np.flatnonzero(_white(title_frame).any(axis=1))
-    assert title_rows.size and title_rows.min() > 200 and title_rows.max() < 1100
-    assert not _white(title_frame)[1100:].any()
-    white, yellow = _white(caption_frame), _yellow(caption_frame)
-    text_rows = np.flatnonzero((white | yellow).any(axis=1))
-    assert text_rows.min() > 1920 - 560 - 300 and text_rows.max() < 1920 - 560 + 10
-    assert yellow.sum() > 500
-    assert not (white | yellow)[:, :20].any() and not (white | yellow)[:, -20:].any()
-    assert not white[:1000].any()
+    return np.asarray((frame[..., 0] > 200) & (frame[..., 1] > 180) & (frame[..., 2] < 90))
 
 
 @pytest.mark.e2e
@@ -211,12 +151,13 @@ def test_hibari_voiceover_to_burned_captions(tmp_path: Path, base_transcriber: T
     transcript = base_transcriber.transcribe(audio)
 
     alignment = align(STORY, transcript)
-    hook_end = alignment.words[5].end
-    ass = build_ass(alignment.words, title="My neighbour built a fence on my yard", title_end_s=hook_end)
+    style = caption_style("bold")
+    ass = build_ass(alignment.words, style=style, not_before_s=alignment.words[5].end)
 
     assert alignment.wer < 0.15
     events = _events(ass)
-    assert sum(e[3] == "Caption" for e in events) >= len(alignment.words) - 8
+    assert sum(e[0] == LAYER_WORD for e in events) >= len(alignment.words) - 8
+    assert layout_problems(ass, style) == []
     spoken = next(w for w in alignment.words if w.text == "measured")
     frame = _render(ass, tmp_path, at=(spoken.start + spoken.end) / 2)
     assert _yellow(frame).sum() > 300
