@@ -8,7 +8,11 @@ of the wrong host is 404 there. The resumable `videos.insert` (POST
 /upload/youtube/v3/videos?uploadType=resumable with X-Upload-Content-Length/-Type and the Video metadata,
 validated as YouTube validates it; PUT <session> with Content-Range, 308 + Range until the last byte,
 then the Video; `bytes */<total>` queries), `videos.list` with processing simulated over polls,
-`channels.list` (mine=true or id: the sandbox's one channel),
+`channels.list` (mine=true or id: the sandbox's one channel), `thumbnails.set` (POST
+/upload/youtube/v3/thumbnails/set?videoId=ID&uploadType=media, the image as the body: image/jpeg, image/png
+or application/octet-stream whose bytes are a JPEG or PNG, at most 2 MB as the method's page documents;
+400 invalidImage / mediaBodyRequired, 404 videoNotFound, and the documented 403 forbidden of a channel not
+allowed custom thumbnails, which an unverified channel is: `custom_thumbnails=False`),
 `reports.query` with deterministic daily rows from the video's upload day (the last `reporting_delay_days`,
 2 by default, not yet reported; lifetime `statistics` are those days summed through today), Google's
 consent page (GET /o/oauth2/v2/auth, approving at
@@ -50,6 +54,13 @@ from sandbox.oauth import AuthorizationCodes, CodeRefusedError
 
 CHUNK_ALIGNMENT = 256 * 1024
 MAX_UPLOAD_BYTES = 274877906944  # discovery mediaUpload.maxSize (256 GiB)
+# thumbnails.set: "Maximum file size: 2MB" on the method's page (its discovery maxSize says 50 MB).
+MAX_THUMBNAIL_BYTES = 2 * 1024 * 1024
+THUMBNAIL_TYPES = frozenset({"image/jpeg", "image/png", "application/octet-stream"})
+THUMBNAIL_SIGNATURES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
+THUMBNAIL_FORBIDDEN = (
+    "The authenticated user doesn't have permissions to upload and set custom video thumbnails."
+)
 MAX_TITLE_CHARACTERS = 100
 MAX_DESCRIPTION_BYTES = 5000
 MAX_TAGS_CHARACTERS = 500
@@ -206,6 +217,16 @@ class _Video:
 
 
 @dataclass(frozen=True)
+class ThumbnailSet:
+    """One accepted thumbnails.set: the video, the image's type as sniffed, its size and sha256."""
+
+    video_id: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
 class SessionPut:
     """One PUT to an upload session: a chunk (first..last) or a status query (first None)."""
 
@@ -241,7 +262,8 @@ class _ChunkSink:
 
 class YouTubeSandbox(SandboxServer):
     """YouTube as a local server (SANDBOX). Route names for `inject(Fault(route=...))`:
-    consent, oauth_token, upload_start, upload_session, videos_list, channels_list, reports_query.
+    consent, oauth_token, upload_start, upload_session, videos_list, channels_list, reports_query,
+    thumbnails_set.
     """
 
     name = "youtube"
@@ -269,6 +291,7 @@ class YouTubeSandbox(SandboxServer):
         strict_chunk_alignment: bool = True,
         reject_duplicates: bool = True,
         reporting_delay_days: int = 2,
+        custom_thumbnails: bool = True,
     ) -> None:
         # The consent route is registered by the base class, so the code store must exist first.
         self.codes = AuthorizationCodes(client_id=client_id, scopes=KNOWN_SCOPES, options=("access_type",))
@@ -281,6 +304,9 @@ class YouTubeSandbox(SandboxServer):
         self.strict_chunk_alignment = strict_chunk_alignment
         self.reject_duplicates = reject_duplicates
         self.reporting_delay_days = reporting_delay_days
+        self.custom_thumbnails = custom_thumbnails  # False: an unverified channel (thumbnails.set is 403)
+        self.thumbnail_sets: list[ThumbnailSet] = []
+        self.thumbnail_refusals = 0
         self.tokens = TokenRegistry("ya29.sandbox", lifetime_s=token_lifetime_s)
         self.session_puts: list[SessionPut] = []
         self.inserts_today = 0
@@ -297,6 +323,12 @@ class YouTubeSandbox(SandboxServer):
             UPLOAD_HOST: [
                 ("POST", r"/upload/youtube/v3/videos", "upload_start", self._authorised(self._start)),
                 ("PUT", r"/upload/youtube/v3/videos", "upload_session", self._guarded(self._session_put)),
+                (
+                    "POST",
+                    r"/upload/youtube/v3/thumbnails/set",
+                    "thumbnails_set",
+                    self._authorised(self._set_thumbnail),
+                ),
             ],
             DATA_HOST: [
                 ("GET", r"/youtube/v3/videos", "videos_list", self._authorised(self._list)),
@@ -742,6 +774,85 @@ class YouTubeSandbox(SandboxServer):
                 outcome=outcome,
             )
             session.video_id = video_id
+
+    # --- thumbnails.set --------------------------------------------------------------------------------
+
+    def _set_thumbnail(self, request: Request) -> Response:
+        """A simple media upload of the image for `videoId`, checked as the method's page documents."""
+        if request.query.get("uploadType", "media") != "media":
+            raise _bad(
+                "invalidParameter",
+                "This server takes uploadType=media thumbnails only.",
+                location="uploadType",
+            )
+        video_id = request.query.get("videoId", "")
+        if not video_id:
+            raise _bad("required", "Required parameter: videoId", location="videoId")
+        with self._state:
+            known = video_id in self._videos
+        if not known:
+            raise _RefusalError(
+                google_error(404, "videoNotFound", "The video that you are trying to update cannot be found.")
+            )
+        if not self.custom_thumbnails:
+            with self._state:
+                self.thumbnail_refusals += 1
+            raise _RefusalError(google_error(403, "forbidden", THUMBNAIL_FORBIDDEN))
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type not in THUMBNAIL_TYPES:
+            raise _bad(
+                "invalidImage",
+                f"Media type '{content_type}' is not supported. "
+                "Valid media types: [image/jpeg, image/png, application/octet-stream]",
+            )
+        length = request.content_length or 0
+        if length == 0:
+            raise _bad("mediaBodyRequired", "The request does not include the image content.")
+        if length > MAX_THUMBNAIL_BYTES:
+            raise _RefusalError(
+                google_error(413, "uploadTooLarge", f"Media larger than: {MAX_THUMBNAIL_BYTES}")
+            )
+        image = request.body()
+        sniffed = next(
+            (kind for magic, kind in THUMBNAIL_SIGNATURES.items() if image.startswith(magic)), None
+        )
+        if (
+            len(image) != length
+            or sniffed is None
+            or content_type not in (sniffed, "application/octet-stream")
+        ):
+            raise _bad("invalidImage", "The provided image content is invalid.")
+        digest = hashlib.sha256(image).hexdigest()
+        with self._state:
+            self.thumbnail_sets.append(ThumbnailSet(video_id, sniffed, len(image), digest))
+        url = f"https://i.ytimg.com/vi/{video_id}/maxresdefault.jpg"
+        return Response(
+            200,
+            {
+                "kind": "youtube#thumbnailSetResponse",
+                "etag": digest[:27],
+                "items": [
+                    {
+                        "default": {
+                            "url": url.replace("maxresdefault", "default"),
+                            "width": 120,
+                            "height": 90,
+                        },
+                        "medium": {
+                            "url": url.replace("maxresdefault", "mqdefault"),
+                            "width": 320,
+                            "height": 180,
+                        },
+                        "high": {
+                            "url": url.replace("maxresdefault", "hqdefault"),
+                            "width": 480,
+                            "height": 360,
+                        },
+                        "maxres": {"url": url, "width": 1280, "height": 720},
+                    }
+                ],
+            },
+        )
 
     # --- videos.list -----------------------------------------------------------------------------------
 

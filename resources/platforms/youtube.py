@@ -3,7 +3,10 @@
 Flow (docs/reference/platform_protocols.md section 2): the metadata opens a resumable session (POST
 /upload/youtube/v3/videos?uploadType=resumable), whose URI is journaled the moment the platform hands it
 out; the file follows in 256 KiB-aligned chunks (308 + Range until the last, which answers the Video);
-then videos.list is polled until YouTube has processed the video. The session URI is what makes this
+then videos.list is polled until YouTube has processed the video, and the post's thumbnail (if any) is
+sent with thumbnails.set (POST /upload/youtube/v3/thumbnails/set?videoId=ID, a JPEG or PNG of at most
+2 MB), once: the journal records it, and a 403 (custom thumbnails need a verified channel) or any other
+failure of it is logged while the video still counts as published. The session URI is what makes this
 exactly-once: after any failure, `PUT <session> Content-Range: bytes */<size>` tells whether the video
 exists (200/201 + Video) or how many bytes to resume from (308 + Range).
 
@@ -35,6 +38,7 @@ import re
 import ssl
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal, TypeVar, Unpack, cast
 from zoneinfo import ZoneInfo
 
@@ -85,6 +89,11 @@ NO_REACH = "YouTube Analytics reports no reach (unique viewers) for a video"
 NOT_REPORTED_YET = (
     "YouTube Analytics has reported no day of this video yet (days arrive after a delay of about 2 days)"
 )
+# thumbnails.set (POST /upload/youtube/v3/thumbnails/set?videoId=ID): "Maximum file size: 2MB", JPEG or PNG.
+THUMBNAIL_MAX_BYTES = 2 * 1024 * 1024
+THUMBNAIL_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+THUMBNAIL_SET = "set"  # journal["thumbnail"]: sent and accepted
+THUMBNAIL_REFUSED = "refused"  # journal["thumbnail"]: the channel may not set custom thumbnails (403)
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "RESOURCE_EXHAUSTED"})
 SCOPE_REASONS = frozenset({"insufficientPermissions", "ACCESS_TOKEN_SCOPE_INSUFFICIENT"})
 QUOTA_TIMEZONE = ZoneInfo("America/Los_Angeles")  # daily quotas reset at midnight Pacific time
@@ -339,6 +348,18 @@ def _committed(range_header: str | None) -> int:
     return 0 if not range_header else int(range_header.rsplit("-", 1)[1]) + 1
 
 
+def _thumbnail_problem(path: Path) -> str | None:
+    """Why thumbnails.set would refuse this file (not a JPEG or PNG, missing, over 2 MB); None if fine."""
+    if path.suffix.lower() not in THUMBNAIL_TYPES:
+        return f"{path.name} is not a JPEG or PNG"
+    if not path.is_file():
+        return f"{path} does not exist"
+    size = path.stat().st_size
+    if size == 0 or size > THUMBNAIL_MAX_BYTES:
+        return f"{path.name} is {size} bytes; thumbnails.set takes 1 byte to 2 MB"
+    return None
+
+
 def _processed(video: dict[str, Any]) -> bool:
     """True once YouTube processed the video; a clear error when it failed or was rejected."""
     video_id = video.get("id", "?")
@@ -456,7 +477,44 @@ class YouTubeClient(PlatformClientBase):
             journal.put("video_id", video_id)
         journal.set_state("processing")
         self._await_processing(video_id)
+        self._set_thumbnail(post, journal, video_id)
         return PublishedPost(PLATFORM, video_id, WATCH_URL.format(video_id))
+
+    def _set_thumbnail(self, post: VideoPost, journal: Journal, video_id: str) -> None:
+        """thumbnails.set with the post's thumbnail, once: the journal's "thumbnail" says it was sent (or
+        refused), so a resumed publish does not send it again. A custom thumbnail is a finish, not the post:
+        a 403 (a channel must be verified to set custom thumbnails) or any other failure is logged and the
+        published video still counts."""
+        thumbnail = post.thumbnail
+        if thumbnail is None or journal.get("thumbnail") is not None:
+            return
+        path = Path(thumbnail)
+        problem = _thumbnail_problem(path)
+        if problem is not None:
+            log.warning("youtube: video %s keeps YouTube's own thumbnail: %s", video_id, problem)
+            return
+        media = MediaFileUpload(str(path), mimetype=THUMBNAIL_TYPES[path.suffix.lower()], resumable=False)
+        try:
+            request = self._uploads.thumbnails().set(videoId=video_id, media_body=media)
+            self._retrying("thumbnails.set", request.execute)
+        except PlatformError as failure:
+            if failure.status == 403 and failure.kind is ErrorKind.POLICY:
+                journal.put("thumbnail", THUMBNAIL_REFUSED)
+                log.warning(
+                    "youtube: video %s is published without its custom thumbnail: %s (custom thumbnails "
+                    "need a verified channel: youtube.com/verify)",
+                    video_id,
+                    failure,
+                )
+            else:
+                log.warning(
+                    "youtube: video %s is published; its thumbnail was not set: %s", video_id, failure
+                )
+            return
+        finally:
+            media.stream().close()
+        journal.put("thumbnail", THUMBNAIL_SET)
+        log.info("youtube: set the custom thumbnail of video %s from %s", video_id, path.name)
 
     def _upload(self, post: VideoPost, journal: Journal, progress: Progress | None) -> dict[str, Any]:
         total = post.size
@@ -604,6 +662,7 @@ class YouTubeClient(PlatformClientBase):
             return None
         journal.set_state("processing")
         self._await_processing(video_id)
+        self._set_thumbnail(post, journal, video_id)
         return PublishedPost(PLATFORM, video_id, WATCH_URL.format(video_id))
 
     # --- analytics -----------------------------------------------------------------------------------------
