@@ -26,6 +26,7 @@ STEP_FIELDS: dict[str, tuple[str, ...]] = {
     "wait_upload": ("done",),
     "type": ("selector", "text"),
     "choose": ("open", "option", "value"),
+    "pick": ("option", "value"),  # a radio button or tab: no list to open first
     "click": ("selector",),
     "click_if_present": ("selector",),
     "switch": ("selector", "value"),
@@ -61,6 +62,7 @@ class Step:
     click_when_shown: tuple[str, ...] = ()
     commit: bool = False
     timeout_s: float | None = None
+    link: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,8 @@ class SessionRules:
     logged_out: tuple[str, ...]
     profile_link: str | None = None
     qr_code: str | None = None
+    username_pattern: str | None = None
+    login_form: str | None = None  # a login form shown in place of a page (no move to a login path)
 
 
 @dataclass(frozen=True)
@@ -197,6 +201,8 @@ def parse_flow(text: str, source: str) -> Flow:
             logged_out=tuple(str(path) for path in session.list("logged_out")),
             profile_link=session.optional("profile_link"),
             qr_code=session.optional("qr_code"),
+            username_pattern=session.optional("username_pattern"),
+            login_form=session.optional("login_form"),
         ),
         challenge=tuple(str(selector) for selector in reader.list("challenge")),
         ready=upload.text("ready"),
@@ -218,10 +224,14 @@ def parse_flow(text: str, source: str) -> Flow:
     )
     if flow.marker not in MARKER_STYLES:
         raise FlowError(f"{source}: marker must be one of {', '.join(MARKER_STYLES)}")
-    try:
-        re.compile(flow.profile.id_pattern)
-    except re.error as error:
-        raise FlowError(f"{source}: profile.id_pattern is not a regular expression ({error})") from None
+    patterns = {"profile.id_pattern": flow.profile.id_pattern}
+    if flow.session.username_pattern is not None:
+        patterns["session.username_pattern"] = flow.session.username_pattern
+    for name, pattern in patterns.items():
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise FlowError(f"{source}: {name} is not a regular expression ({error})") from None
     return flow
 
 
@@ -275,6 +285,7 @@ def _step(raw: Any, index: int, source: str, options: Mapping[str, Option]) -> S
         click_when_shown=tuple(str(selector) for selector in spec.get("click_when_shown") or ()),
         commit=bool(spec.get("commit", False)),
         timeout_s=None if timeout is None else float(timeout),
+        link=_optional_text(spec, "link"),
     )
 
 

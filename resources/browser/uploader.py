@@ -3,9 +3,10 @@
 `BrowserUploader` has the publisher's three calls: `check` (offline: the file, the words, the
 declarations), `publish` and `reconcile`. It restores the account's stored session in a fresh Chromium,
 follows the flow file's steps, and reads the post's URL from the public profile page, where `reconcile`
-also looks. The post's marker is journaled before anything is typed and the time of the Post click
-before the click, so a run that dies anywhere after it is resolved by looking, never by posting again:
-a later `publish` first looks on the profile, and while the click is recent (`confirm_grace_s`) and the
+also looks (or from the link the page shows after Post, where the flow names one: YouTube's dialog).
+The post's marker is journaled before anything is typed and the time of the Post click before the
+click, so a run that dies anywhere after it is resolved by looking, never by posting again: a later
+`publish` first looks on the profile, and while the click is recent (`confirm_grace_s`) and the
 post not there yet it answers AMBIGUOUS rather than post a second time.
 
 Failures are classified for the fallback chain: an expired session is AUTH `session_expired` ("log in
@@ -202,7 +203,7 @@ class BrowserUploader:
             journal.set_state("uploading")
             run.follow_steps(post, caption, journal, progress)
             journal.set_state("processing")
-            found = run.find_post(post, marker, wait_s=self.flow.profile.appear_timeout_s)
+            found = run.posted or run.find_post(post, marker, wait_s=self.flow.profile.appear_timeout_s)
             if found is None:
                 raise self._error(
                     ErrorKind.AMBIGUOUS,
@@ -229,10 +230,10 @@ class BrowserUploader:
         with self._locked(), self._browser(stored, "health", keep_trace=False) as run:
             launch_s = time.monotonic() - started
             version = run.page.context.browser.version if run.page.context.browser else None
-            run.page.goto(self.web_url + self.flow.path("upload"), wait_until="domcontentloaded")
+            run.page.goto(self.web_url + run.upload_path(), wait_until="domcontentloaded")
             url = run.page.url
             common: dict[str, Any] = {"stored": True, "url": url, "browser": version, "launch_s": launch_s}
-            if logged_out(run.page, self.flow):
+            if run.logged_out():
                 self.sessions.mark_expired(self.platform, self.account)
                 return SessionHealth(**common, detail=f"the session has expired: {self._login_hint()}")
             challenge = visible_challenge(run.page, self.flow)
@@ -400,6 +401,7 @@ class _Run:
         self.context = context
         self.stored = stored
         self.committed = False
+        self.posted: PublishedPost | None = None  # the post as the page named it after Post (a link)
         self._scope: Scope | None = None
 
     # --- page state ----------------------------------------------------------------------------------
@@ -429,7 +431,7 @@ class _Run:
                 f"a challenge (captcha) appeared on {self.where()} ({challenge}); a person must solve it or "
                 f"post by hand{after}",
             )
-        if logged_out(self.page, self.flow):
+        if self.logged_out():
             self.uploader.sessions.mark_expired(self.uploader.platform, self.uploader.account)
             self.fail(
                 ErrorKind.AUTH,
@@ -437,6 +439,11 @@ class _Run:
                 f"the site sent the browser to its login page ({self.where()}); "
                 f"{self.uploader._login_hint()}",
             )
+
+    def logged_out(self) -> bool:
+        """On a login page, or shown the flow's login form in place of the page asked for."""
+        form = self.flow.session.login_form
+        return logged_out(self.page, self.flow) or (form is not None and self.shown(form) is not None)
 
     def missing(self, step: Step, selector: str) -> NoReturn:
         """An element that did not show: a challenge or the login page explains it, else the page changed."""
@@ -491,8 +498,15 @@ class _Run:
 
     # --- the upload ------------------------------------------------------------------------------------
 
+    def upload_path(self) -> str:
+        """The upload page's path; one under the account's own path ("/channel/{username}/...") needs
+        the user name first."""
+        if "{username}" in self.flow.pages.upload:
+            return self.flow.path("upload", username=self.username())
+        return self.flow.path("upload")
+
     def open_upload(self) -> None:
-        self.page.goto(self.uploader.web_url + self.flow.path("upload"), wait_until="domcontentloaded")
+        self.page.goto(self.uploader.web_url + self.upload_path(), wait_until="domcontentloaded")
         self.stop_if_blocked()
         self.element(Step("wait", "upload page"), self.flow.ready, state="attached")
 
@@ -504,13 +518,14 @@ class _Run:
                 step, step.selector or "", state="attached"
             ).set_input_files(str(post.video)),
             "wait_upload": lambda step: self.wait_upload(step, post.size, progress),
-            "type": lambda step: self.type(step, (step.text or "").format(caption=caption)),
+            "type": lambda step: self.type(step, (step.text or "").format(caption=caption, title=post.title)),
             "choose": self.choose,
+            "pick": self.pick,
             "click_if_present": self.click_if_present,
             "switch": self.switch,
             "wait_enabled": self.wait_enabled,
             "click": lambda step: self.click(step, journal),
-            "confirm": self.confirm,
+            "confirm": self.confirm_and_read,
         }
         for step in self.flow.steps:
             actions[step.do](step)
@@ -571,6 +586,21 @@ class _Run:
         self.uploader.pace.pause(self.page)
         self.element(step, (step.option or "").format(label=label)).click()
 
+    def pick(self, step: Step) -> None:
+        """Click the option (a radio button) showing the declaration's label; with `attribute`, check
+        that the option says it is now chosen (aria-checked="true")."""
+        value = self.uploader._option(step.value or "")
+        label = self.flow.options[step.value or ""].labels[value]
+        selector = (step.option or "").format(label=label)
+        target = self.element(step, selector)
+        target.click()
+        if step.attribute and target.get_attribute(step.attribute) != "true":
+            self.fail(
+                ErrorKind.POLICY,
+                "page_changed",
+                f"the {step.name} ({selector}) was not chosen by a click; update {self.flow.source}",
+            )
+
     def click_if_present(self, step: Step) -> None:
         locator = self.scope_of_upload().locator(step.selector or "").first
         try:
@@ -615,6 +645,27 @@ class _Run:
             self.committed = True
         target.click()
 
+    def confirm_and_read(self, step: Step) -> None:
+        """`confirm`, then the post's URL from the page's `link` when the step names one (a dialog that
+        shows the new post's address); without one the post is looked up on the profile."""
+        self.confirm(step)
+        if step.link:
+            self.posted = self.linked_post(step.link)
+
+    def linked_post(self, selector: str) -> PublishedPost | None:
+        """The post `selector`'s link names, by the profile's id pattern; None when the page shows no
+        such link (the profile is asked instead)."""
+        link = self.scope_of_upload().locator(selector).first
+        try:
+            link.wait_for(state="visible", timeout=self.uploader.element_timeout_s * 1000)
+            href = link.get_attribute("href") or collapsed(link.inner_text())
+        except PlaywrightError:
+            return None
+        post_id = re.search(self.flow.profile.id_pattern, href)
+        if post_id is None:
+            return None
+        return PublishedPost(self.uploader.platform, post_id.group(1), urljoin(self.page.url, href))
+
     def confirm(self, step: Step) -> None:
         """Wait until the page says the post went through: it moved to `url`, or shows one of `texts`;
         a button of `click_when_shown` that appears meanwhile (a "post anyway?" dialog) is clicked."""
@@ -658,7 +709,7 @@ class _Run:
         known = self.uploader.username or (self.stored.username if self.stored else None)
         if known:
             return known
-        found = username_on(self.page, self.flow, self.uploader.web_url)
+        found = username_on(self.page, self.flow, self.uploader.web_url) or self.username_by_pattern()
         if found is None:
             self.stop_if_blocked()
             self.fail(
@@ -672,6 +723,26 @@ class _Run:
             self.uploader.sessions.save(self.uploader.platform, self.uploader.account, self.stored)
         return found
 
+    def username_by_pattern(self) -> str | None:
+        """The user name by the flow's `username_pattern`, for sites whose profile links are not /@name:
+        searched in the home page's profile link, then in the address the home page ended on (a site
+        that redirects to /channel/<id>/)."""
+        pattern = self.flow.session.username_pattern
+        if pattern is None:
+            return None
+        self.page.goto(self.uploader.web_url + self.flow.path("home"), wait_until="domcontentloaded")
+        places: list[str] = []
+        if self.flow.session.profile_link:
+            link = self.page.locator(self.flow.session.profile_link).first
+            try:
+                link.wait_for(state="attached", timeout=self.uploader.element_timeout_s * 1000)
+                places.append(link.get_attribute("href") or "")
+            except PlaywrightError:
+                pass
+        places.append(self.page.url)
+        found = next((match for place in places if (match := re.search(pattern, place))), None)
+        return found.group(1) if found else None
+
     def find_post(self, post: VideoPost, marker: str | None, *, wait_s: float) -> PublishedPost | None:
         """The post on the public profile: the tile carrying `marker`, else an unmarked tile showing the
         caption. Reloads every `reload_s` for up to `wait_s` (a new post shows once processed)."""
@@ -681,6 +752,7 @@ class _Run:
         deadline = time.monotonic() + wait_s
         while True:
             self.page.goto(profile_url, wait_until="domcontentloaded")
+            self.stop_if_blocked()  # a profile behind the login must not read as "not posted"
             tiles = self._tiles()
             match = next((href for href, shown in tiles if marker and marker in markers_in(shown)), None)
             if match is None:

@@ -35,10 +35,12 @@ def test_the_flow_file_cites_the_uploaders_it_follows() -> None:
         assert source in text
 
 
-def test_a_platform_without_a_flow_says_which_have_one() -> None:
-    with pytest.raises(FlowError, match=r"no browser flow for youtube yet \(flows exist for: tiktok\)"):
-        load_flow("youtube")
-    assert "tiktok" in available_flows()
+def test_every_platform_has_a_flow_and_another_name_says_which_do() -> None:
+    every = ["facebook", "instagram", "linkedin", "tiktok", "x", "youtube"]
+    assert available_flows() == every
+    assert [load_flow(platform).platform for platform in every] == every
+    with pytest.raises(FlowError, match=r"no browser flow for myspace yet \(flows exist for: facebook, "):
+        load_flow("myspace")
 
 
 def test_a_replacement_folder_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
