@@ -10,7 +10,7 @@ hand out (uploads) or open in a browser (consent pages).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +21,13 @@ from sandbox.facebook import FacebookSandbox
 from sandbox.instagram import InstagramSandbox
 from sandbox.linkedin import LinkedInSandbox
 from sandbox.tiktok import TikTokSandbox
+from sandbox.web.facebook import FacebookWebSandbox
+from sandbox.web.instagram import InstagramWebSandbox
+from sandbox.web.linkedin import LinkedInWebSandbox
+from sandbox.web.pages import WebSandbox
 from sandbox.web.tiktok import TikTokWebSandbox
+from sandbox.web.x import XWebSandbox
+from sandbox.web.youtube import YouTubeWebSandbox
 from sandbox.x import XSandbox
 from sandbox.youtube import YouTubeSandbox
 
@@ -140,20 +146,44 @@ def platform_sandboxes(data_dir: Path, processing_polls: int = 1) -> Iterator[Sa
         yield SandboxSuite(servers, environment(servers))
 
 
+WEB_SANDBOXES: dict[str, Callable[[Path], WebSandbox]] = {
+    "youtube": YouTubeWebSandbox,
+    "tiktok": TikTokWebSandbox,
+    "instagram": InstagramWebSandbox,
+    "facebook": FacebookWebSandbox,
+    "x": XWebSandbox,
+    "linkedin": LinkedInWebSandbox,
+}
+
+
+@contextmanager
+def web_sandboxes(data_dir: Path) -> Iterator[dict[str, WebSandbox]]:
+    """The six platforms' web pages (login, upload, profile) for the browser path, until the block ends."""
+    with ExitStack() as stack:
+        yield {
+            platform: stack.enter_context(running(build(data_dir / f"{platform}-web")))
+            for platform, build in WEB_SANDBOXES.items()
+        }
+
+
 def serve_forever(data_dir: Path) -> None:
     """`pellacia-dist sandbox`: print the variables to export, then serve until interrupted (the six API
-    sandboxes, and TikTok's web pages for the browser path)."""
-    with platform_sandboxes(data_dir) as suite, running(TikTokWebSandbox(data_dir / "tiktok-web")) as web:
+    sandboxes, and the six platforms' web pages for the browser path)."""
+    with platform_sandboxes(data_dir) as suite, web_sandboxes(data_dir) as webs:
         print("# Local platform SANDBOXES (nothing leaves this machine). Export these to use them:")
-        for name, value in sorted({**suite.env, **web_environment(web)}.items()):
+        web_env = {
+            name: value
+            for platform, web in webs.items()
+            for name, value in web_environment(platform, web).items()
+        }
+        for name, value in sorted({**suite.env, **web_env}.items()):
             print(f"export {name}={value}")
         print("# Consent pages, for `pellacia-dist auth <platform> --authorize-url <page>`:")
         for platform, page in consent_pages(suite.servers).items():
             print(f"#   {platform}: {page}")
-        print(
-            f"# TikTok's web pages, for `pellacia-dist browser login tiktok`: user {web.username}, "
-            f"password {web.password}"
-        )
+        print("# The web pages, for `pellacia-dist browser login <platform>` (user, password):")
+        for platform, web in webs.items():
+            print(f"#   {platform}: {getattr(web, 'username', '')} {getattr(web, 'password', '')}")
         print("# Ctrl-C stops the sandboxes.", flush=True)
         try:
             while True:
@@ -162,6 +192,8 @@ def serve_forever(data_dir: Path) -> None:
             return
 
 
-def web_environment(web: TikTokWebSandbox) -> dict[str, str]:
-    """PELLACIA_TIKTOK_WEB_* for the running TikTok web sandbox."""
-    return {"PELLACIA_TIKTOK_WEB_URL": web.base_url, "PELLACIA_TIKTOK_WEB_USERNAME": web.username}
+def web_environment(platform: str, web: WebSandbox) -> dict[str, str]:
+    """PELLACIA_<PLATFORM>_WEB_URL and _WEB_USERNAME (the name the site's addresses use) for a web sandbox."""
+    handle = str(getattr(web, "handle", getattr(web, "username", "")))
+    prefix = f"PELLACIA_{platform.upper()}_WEB_"
+    return {f"{prefix}URL": web.base_url, f"{prefix}USERNAME": handle}

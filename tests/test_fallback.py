@@ -49,7 +49,7 @@ def tiktok(
     sandboxes: SandboxSuite, web: TikTokWebSandbox, pellacia_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> TikTokSandbox:
     """TikTok's API sandbox, its web pages with the account's browser session stored, no pauses."""
-    for name, value in web_environment(web).items():
+    for name, value in web_environment("tiktok", web).items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("PELLACIA_BROWSER_PACE", "0")
     store_session(SessionStore.for_home(pellacia_home), web)
@@ -254,7 +254,8 @@ def test_a_dry_run_checks_every_layer_and_posts_nothing(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     with_exits(monkeypatch, "tiktok", socks_exit)
-    code = main(["upload", "--platform", "tiktok", "--file", str(video), "--title", "Dry", "--test", "--json"])
+    arguments = ["upload", "--platform", "tiktok", "--file", str(video), "--title", "Dry", "--test", "--json"]
+    code = main(arguments)
     checks = {check["name"]: check for check in json.loads(capsys.readouterr().out)["tiktok"]}
 
     assert code == 0, checks

@@ -174,7 +174,7 @@ def test_the_printer_marks_each_check_and_fails_on_any_failure(capsys: pytest.Ca
 @pytest.fixture
 def tiktok_web(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TikTokWebSandbox]:
     with running(TikTokWebSandbox(tmp_path / "tiktok-web")) as web:
-        for name, value in web_environment(web).items():
+        for name, value in web_environment("tiktok", web).items():
             monkeypatch.setenv(name, value)
         yield web
 

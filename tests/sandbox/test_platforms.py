@@ -97,9 +97,9 @@ def test_every_sandbox_has_the_shared_helpers(suite: SandboxSuite, platform: str
     server.clear_faults()
 
 
-def test_pellacia_dist_sandbox_serves_the_six_apis_and_tiktok_s_web_pages(tmp_path: Path) -> None:
-    """`pellacia-dist sandbox` as a user runs it: the exports, TikTok's web root included, answer, and
-    Ctrl-C stops it."""
+def test_pellacia_dist_sandbox_serves_the_six_apis_and_their_web_pages(tmp_path: Path) -> None:
+    """`pellacia-dist sandbox` as a user runs it: the exports, every platform's web root included, answer,
+    and Ctrl-C stops it."""
     command = [str(Path(sys.executable).parent / "pellacia-dist"), "sandbox"]
     env = {**os.environ, "PELLACIA_HOME": str(tmp_path)}
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
@@ -114,9 +114,13 @@ def test_pellacia_dist_sandbox_serves_the_six_apis_and_tiktok_s_web_pages(tmp_pa
             line.removeprefix("export ").strip().split("=", 1) for line in lines if line.startswith("export ")
         )
         assert {f"PELLACIA_{p.upper()}_API_URL" for p in PLATFORMS} <= set(exports)
+        assert {f"PELLACIA_{p.upper()}_WEB_USERNAME" for p in PLATFORMS} <= set(exports)
         login = httpx.get(f"{exports['PELLACIA_TIKTOK_WEB_URL']}/login", timeout=10)
         assert login.status_code == 200 and "<title>Log in | TikTok</title>" in login.text
-        assert f"user {exports['PELLACIA_TIKTOK_WEB_USERNAME']}, password " in "".join(lines)
+        assert f"#   tiktok: {exports['PELLACIA_TIKTOK_WEB_USERNAME']} " in "".join(lines)
+        for platform in PLATFORMS:
+            root = httpx.get(exports[f"PELLACIA_{platform.upper()}_WEB_URL"] + "/", timeout=10)
+            assert root.status_code < 500, platform
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=20) == 0
     finally:
