@@ -85,9 +85,7 @@ def journal_for(factory: sessionmaker[Session], video: Path) -> LedgerJournal:
 
 
 def post_of(media: Path, thumbnail: Path | None) -> VideoPost:
-    return VideoPost(
-        media / "short.mp4", "The lighthouse keeper", "A short story.", ("#story",), thumbnail
-    )
+    return VideoPost(media / "short.mp4", "The lighthouse keeper", "A short story.", ("#story",), thumbnail)
 
 
 def sha(path: Path) -> str:
