@@ -1,7 +1,13 @@
-"""The short's ffmpeg filter graph (background, title card, captions, voice and ducked music) and its run.
+"""The short's ffmpeg filter graph (background, overlays, captions, voice and ducked music) and its run.
 
 Everything happens in one ffmpeg process so frames are never written out between steps. The output is cut
 with `-t` because `-shortest` overshoots by up to 1.6 s on Debian's ffmpeg 5.1.
+
+Overlays (the hook card, a part badge, the end card) are small RGBA PNGs made with Pillow. Each is read
+and converted to YUV with alpha once, held with the `loop` filter for its time on screen only, given
+timestamps from its start, faded out on its own alpha plane and composited with `overlay` in yuv420 (it
+blends just the overlay's rectangle). `overlay`'s default `format=auto` let the graph convert every whole
+frame to another pixel format and back: +65 % CPU for the new look (benchmarks/bench_render.py).
 """
 
 from __future__ import annotations
@@ -31,7 +37,9 @@ DUCK_ATTACK_MS = 20
 DUCK_RELEASE_MS = 400
 # Peak ceiling of the mix (about -0.5 dBFS), with headroom for the AAC encoder's overshoot.
 LIMIT = 0.94
-TITLE_PANEL_COLOR = "black@0.45"
+# While an overlay fades out it also slides this far to the left (eased), like a card swiped away.
+OVERLAY_SLIDE_PX = 90
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # x264's default adaptive quantisation (aq-mode=1) lowers the quantiser in every flat block, so a drifting
 # smooth gradient cost 1.7x the encoder time of a solid colour and 6x the bits. Auto-variance AQ (mode 2)
 # keeps gradients free of visible banding at 0.75x the time and half the bits (benchmarks/bench_render.py).
@@ -40,21 +48,25 @@ STDERR_TAIL_LINES = 25
 
 
 @dataclass(frozen=True)
-class Box:
-    """A rectangle in output pixels."""
+class Overlay:
+    """An RGBA PNG composited at (x, y), its top-left corner in output pixels, from `start_s` to `end_s`;
+    over its last `fade_out_s` it fades out (alpha) while sliding a little to the left."""
 
+    image: Path
     x: int
     y: int
-    width: int
-    height: int
+    start_s: float
+    end_s: float
+    fade_out_s: float = 0.0
 
 
 @dataclass(frozen=True)
 class RenderSpec:
-    """Everything one render needs. `subtitles` is an ASS file holding the hook title and the captions.
+    """Everything one render needs. `subtitles` is an ASS file holding the word captions only.
 
-    The translucent title panel is drawn from 0 to `title_card_end_s` at `title_card_box`, by default a band
-    across the middle of the frame, which is where a centred (alignment 5) ASS title lands.
+    `title_card_end_s` is where the hook's spoken title ends (captions start after it); the hook card itself
+    is one of `overlays`, drawn in order (later ones on top) under the captions. Music fades in over its
+    first `music_fade_s` and out over the last `music_fade_s` of the short, before it is ducked.
     """
 
     voiceover: Path
@@ -72,14 +84,8 @@ class RenderSpec:
     crf: int = 23
     audio_bitrate: str = "128k"
     threads: int = 0
-    title_card_box: Box | None = None
-
-    def panel(self) -> Box:
-        if self.title_card_box is not None:
-            return self.title_card_box
-        margin = self.width // 18
-        height = self.height * 3 // 10
-        return Box(margin, (self.height - height) // 2, self.width - 2 * margin, height)
+    overlays: tuple[Overlay, ...] = ()
+    music_fade_s: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -146,19 +152,39 @@ def _output_node(spec: RenderSpec, target: Path) -> Any:
 
 def _video(spec: RenderSpec) -> Any:
     stream = background_stream(spec.background, spec.width, spec.height, spec.fps, spec.duration_s)
-    if spec.title_card_end_s > 0:
-        panel = spec.panel()
-        stream = stream.drawbox(
-            panel.x,
-            panel.y,
-            panel.width,
-            panel.height,
-            TITLE_PANEL_COLOR,
-            thickness="fill",
-            enable=f"lt(t,{spec.title_card_end_s:.3f})",
-        )
+    for overlay in spec.overlays:
+        stream = _composite(stream, overlay, spec.fps)
     subtitle_options = {"fontsdir": str(spec.fonts_dir)} if spec.fonts_dir is not None else {}
     return stream.filter("subtitles", str(spec.subtitles), **subtitle_options).filter("format", "yuv420p")
+
+
+def _composite(stream: Any, overlay: Overlay, fps: int) -> Any:
+    """`overlay` over `stream`: the PNG decoded once, repeated for its frames on screen only, timed from
+    its start, faded out on its alpha plane; before its first and after its last frame the main stream
+    passes through untouched (`eof_action=pass`, and `enable` as a guard)."""
+    frames = max(1, round((overlay.end_s - overlay.start_s) * fps))
+    image = (
+        ffmpeg.input(str(overlay.image))
+        .video.filter("format", "yuva420p")
+        .filter("loop", loop=frames - 1, size=1, start=0)
+        .filter("settb", f"1/{fps}")
+        .setpts(f"N+{round(overlay.start_s * fps)}")
+    )
+    x: str | int = overlay.x
+    if overlay.fade_out_s > 0:
+        fade_start = overlay.end_s - overlay.fade_out_s
+        image = image.filter("fade", t="out", st=f"{fade_start:.3f}", d=f"{overlay.fade_out_s:.3f}", alpha=1)
+        progress = f"clip((t-{fade_start:.3f})/{overlay.fade_out_s:.3f},0,1)"
+        x = f"{overlay.x}-{OVERLAY_SLIDE_PX}*{progress}*{progress}"
+    return ffmpeg.overlay(
+        stream,
+        image,
+        x=x,
+        y=overlay.y,
+        eof_action="pass",
+        format="yuv420",
+        enable=f"between(t,{overlay.start_s:.3f},{overlay.end_s:.3f})",
+    )
 
 
 def _audio(spec: RenderSpec) -> Any:
@@ -168,6 +194,11 @@ def _audio(spec: RenderSpec) -> Any:
     split = voice.filter_multi_output("asplit", 2)
     speech, key = split.stream(0), split.stream(1)
     music = _to_mix_format(ffmpeg.input(str(spec.music), stream_loop=-1).audio).filter("volume", MUSIC_GAIN)
+    fade_s = min(spec.music_fade_s, spec.duration_s / 2)
+    if fade_s > 0:
+        music = music.filter("afade", t="in", st=0, d=f"{fade_s:.3f}").filter(
+            "afade", t="out", st=f"{spec.duration_s - fade_s:.3f}", d=f"{fade_s:.3f}"
+        )
     ducked = ffmpeg.filter(
         [music, key],
         "sidechaincompress",
@@ -194,6 +225,10 @@ def _check_spec(spec: RenderSpec) -> None:
         raise RenderError(
             f"the title card must end between 0 and {spec.duration_s} s, got {spec.title_card_end_s} s"
         )
+    if spec.music_fade_s < 0:
+        raise RenderError(f"the music fade must not be negative, got {spec.music_fade_s} s")
+    for overlay in spec.overlays:
+        _check_overlay(overlay, spec.duration_s)
     if not probe(spec.voiceover).has_audio:
         raise MediaError(f"voiceover {spec.voiceover} has no audio stream")
     if spec.music is not None and not probe(spec.music).has_audio:
@@ -204,6 +239,25 @@ def _check_spec(spec: RenderSpec) -> None:
         raise MediaError(f"subtitles file {spec.subtitles} does not exist")
     if spec.fonts_dir is not None and not spec.fonts_dir.is_dir():
         raise MediaError(f"fonts folder {spec.fonts_dir} does not exist")
+
+
+def _check_overlay(overlay: Overlay, duration_s: float) -> None:
+    if not 0 <= overlay.start_s < overlay.end_s:
+        raise RenderError(
+            f"overlay {overlay.image.name} must start at 0 s or later and end after it starts, "
+            f"got {overlay.start_s} s to {overlay.end_s} s"
+        )
+    if overlay.start_s >= duration_s:
+        raise RenderError(f"overlay {overlay.image.name} starts at {overlay.start_s} s, after the short ends")
+    if not 0 <= overlay.fade_out_s <= overlay.end_s - overlay.start_s:
+        raise RenderError(
+            f"overlay {overlay.image.name}: its fade-out ({overlay.fade_out_s} s) must fit in its time shown"
+        )
+    if not overlay.image.is_file():
+        raise MediaError(f"overlay image {overlay.image} does not exist")
+    with overlay.image.open("rb") as handle:
+        if handle.read(len(PNG_SIGNATURE)) != PNG_SIGNATURE:
+            raise MediaError(f"overlay image {overlay.image} is not a PNG")
 
 
 def _run_ffmpeg(command: list[str], duration_s: float, progress: Callable[[float], None] | None) -> None:

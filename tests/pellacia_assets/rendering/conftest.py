@@ -1,9 +1,9 @@
-"""Real media for the rendering tests: espeak speech, a hand-written ASS file, frame and audio readers."""
+"""Real media for the rendering tests: espeak speech, the product's captions, frame and audio readers."""
 
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +12,7 @@ import pytest
 
 from pellacia_assets.captions.alignment import TimedWord
 from pellacia_assets.captions.ass import build_ass
+from pellacia_assets.captions.styles import caption_style
 
 Frame = npt.NDArray[np.uint8]
 
@@ -44,18 +45,27 @@ def speech_wav(media_dir: Path) -> Path:
     return path
 
 
+def caption_document(words: Sequence[TimedWord], style_name: str = "bold") -> str:
+    """The product's ASS captions (the word captions only) in a caption style preset."""
+    return build_ass(words, style=caption_style(style_name))
+
+
+@pytest.fixture(scope="session")
+def make_captions() -> Callable[[Sequence[TimedWord], str], str]:
+    """Build an ASS document from timed words in a caption style preset."""
+    return caption_document
+
+
 @pytest.fixture(scope="session")
 def captions_ass(media_dir: Path) -> Path:
-    """The product's own captions: a 1.5 s title card, then "She said what?" word by word."""
+    """The product's own captions after a 1.5 s hook: "She said what?" word by word."""
     words = [
         TimedWord("She", 1.5, 2.5, True),
         TimedWord("said", 2.5, 3.5, True),
         TimedWord("what?", 3.5, 5.0, True),
     ]
     path = media_dir / "captions.ass"
-    path.write_text(
-        build_ass(words, title="My neighbour ruined my wedding", title_end_s=1.5), encoding="utf-8"
-    )
+    path.write_text(caption_document(words), encoding="utf-8")
     return path
 
 
