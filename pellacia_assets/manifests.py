@@ -54,6 +54,20 @@ def part_poster_name(number: int) -> str:
     return f"part-{number}.png"
 
 
+def part_thumbnail_name(number: int) -> str:
+    """The part's 1280x720 thumbnail, beside its video: what `thumbnails.set` sends."""
+    return f"part-{number}-thumbnail.jpg"
+
+
+def part_sheet_name(number: int) -> str:
+    return f"part-{number}-sheet.png"
+
+
+def part_card_name(number: int, card: str) -> str:
+    """The PNG of one of a part's cards (hook, badge, end) composited over the video."""
+    return f"part-{number}-{card}.png"
+
+
 @dataclass(frozen=True)
 class VoiceoverPart:
     """One part's narration: the WAV, its measured duration, where each segment lies, its loudness."""
@@ -113,6 +127,8 @@ class VideoPart:
     duration_s: float
     size_bytes: int
     render_s: float
+    thumbnail: str = ""  # the 1280x720 thumbnail (YouTube's), "" for a delivered video
+    sheet: str = ""  # the contact sheet: 6 frames side by side
 
 
 @dataclass(frozen=True)
@@ -196,6 +212,8 @@ def load_video(store: MediaStore, story_key: str) -> VideoManifest:
                     duration_s=float(entry["duration_s"]),
                     size_bytes=int(entry["size_bytes"]),
                     render_s=float(entry["render_s"]),
+                    thumbnail=str(entry.get("thumbnail", "")),
+                    sheet=str(entry.get("sheet", "")),
                 )
                 for entry in data["parts"]
             )

@@ -35,6 +35,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pellacia_assets.manifests import part_thumbnail_name
 from pellacia_assets.manual_queue import resolve_manual, send_to_manual
 from pellacia_assets.posting.dispatch import DISPATCH_LOCK, next_slot
 from pellacia_assets.posting.policy import PostingPolicy
@@ -266,9 +267,13 @@ def publish_part(
     log: Callable[[str], None],
     note: str = "",
 ) -> PartPublication:
-    """One part of a script, with the platform's copy for it, through `publish_video`."""
+    """One part of a script, with the platform's copy for it and its thumbnail when the video asset made
+    one beside it, through `publish_video`."""
     copy = part.copy[client.platform]
-    post = VideoPost(video, copy.title, copy.caption, copy.hashtags)
+    thumbnail = video.with_name(part_thumbnail_name(part.number))
+    post = VideoPost(
+        video, copy.title, copy.caption, copy.hashtags, thumbnail if thumbnail.is_file() else None
+    )
     log(f"{client.platform}: publishing {part.title} of {len(script.parts)}{note}")
     publication = publish_video(
         client,

@@ -12,6 +12,7 @@ import dagster as dg
 
 from pellacia_assets.assets.gates import gate
 from pellacia_assets.assets.previews import markdown_table, thumbnail_markdown
+from pellacia_assets.captions.layout import layout_problems
 from pellacia_assets.delivery import is_delivered
 from pellacia_assets.delivery.normalise import (
     delivery_problems,
@@ -26,8 +27,11 @@ from pellacia_assets.manifests import (
     VideoPart,
     load_captions,
     load_script,
+    load_story,
     load_voiceover,
     part_poster_name,
+    part_sheet_name,
+    part_thumbnail_name,
     part_video_name,
     write_manifest,
 )
@@ -35,10 +39,14 @@ from pellacia_assets.partitions import story_partitions
 from pellacia_assets.posting.policy import PolicyError, PostingPolicy
 from pellacia_assets.posting.producers import queue_story
 from pellacia_assets.quality import VideoSpec, video_problems
+from pellacia_assets.rendering.background import Background, ClipBackground
+from pellacia_assets.rendering.cards import youtube_thumbnail
 from pellacia_assets.rendering.compose import render
 from pellacia_assets.rendering.errors import MediaError
+from pellacia_assets.rendering.finishing import part_cards, poster_time
 from pellacia_assets.rendering.poster import extract_poster
 from pellacia_assets.rendering.probe import probe
+from pellacia_assets.rendering.sheet import contact_sheet
 from pellacia_assets.rendering.verify import is_iso_bmff, verify_media
 from pellacia_assets.stories.loading import SourceRecord
 from resources.database.resource import DatabaseResource
@@ -48,9 +56,12 @@ from resources.media_store.store import MediaStore
 from resources.renderer.resource import RendererResource
 
 VIDEO_CHECK = "video_format"
+LAYOUT_CHECK = "video_layout"
+SHEET_WIDTH = 960  # the contact sheet as the asset's page shows it
 
-# What producing the parts gave: the parts, their poster frames, the check's problems, extra metadata.
-Produced = tuple[list[VideoPart], list[Path], list[str], dict[str, Any]]
+# What producing the parts gave: the parts, their poster frames, the format check's problems, extra
+# metadata, and the layout check's problems.
+Produced = tuple[list[VideoPart], list[Path], list[str], dict[str, Any], list[str]]
 
 
 @dg.asset(
@@ -68,7 +79,16 @@ Produced = tuple[list[VideoPart], list[Path], list[str], dict[str, Any]]
                 "Rendered: 1080x1920, 30 fps, H.264 yuv420p, AAC 48 kHz, faststart, as long as its "
                 "voiceover. Delivered: within the limits of every platform it is posted on."
             ),
-        )
+        ),
+        dg.AssetCheckSpec(
+            LAYOUT_CHECK,
+            asset="video",
+            description=(
+                "Rendered: every caption page inside the platforms' safe zone (not the top 250 px, the "
+                "bottom 480 px or the right 120 px), at least 90 px, 1-4 words on at most 2 lines. It warns "
+                "without blocking: a single word too long for the line is drawn smaller on purpose."
+            ),
+        ),
     ],
 )
 def video(
@@ -87,9 +107,9 @@ def video(
     with database.session() as session:
         record = load_source(session, key)
     if record is not None and is_delivered(record.source_kind):
-        parts, posters, problems, extra = _delivered(context, store, renderer, record, policy)
+        parts, posters, problems, extra, layout = _delivered(context, store, renderer, record, policy)
     else:
-        parts, posters, problems, extra = _rendered(context, store, renderer)
+        parts, posters, problems, extra, layout = _rendered(context, store, renderer)
     if not problems:
         with database.session() as session:
             set_status(session, key, "produced")
@@ -112,30 +132,52 @@ def video(
             "first_video": dg.MetadataValue.path(str(final_dir / parts[0].file)),
             **extra,
         },
-        check_results=[gate(VIDEO_CHECK, problems)],
+        check_results=[
+            gate(VIDEO_CHECK, problems),
+            gate(LAYOUT_CHECK, layout, severity=dg.AssetCheckSeverity.WARN),
+        ],
     )
 
 
 def _rendered(context: dg.AssetExecutionContext, store: MediaStore, renderer: RendererResource) -> Produced:
-    """Render every part from its voiceover and captions, checked against the rendering spec."""
+    """Render every part from its voiceover, captions and cards, checked against the rendering spec and
+    the layout rules (`video_layout`); each part gets its poster (the hook card's frame), its YouTube
+    thumbnail and its contact sheet."""
     key = context.partition_key
     written = load_script(store, key)
+    story = load_story(store, key)
     audio = load_voiceover(store, key)
     subtitles = load_captions(store, key)
+    style = renderer.captions()
     parts: list[VideoPart] = []
     problems: list[str] = []
+    layout: list[str] = []
     posters: list[Path] = []
     with store.stage(key, "video") as folder:
         for part in written.parts:
             spoken, captioned = audio.part(part.number), subtitles.part(part.number)
             output = folder / part_video_name(part.number)
+            ass_file = store.require(key, "captions", captioned.file)
+            cards = part_cards(
+                folder,
+                part=part.number,
+                parts=len(written.parts),
+                title=story.title,
+                byline=story.byline,
+                call_to_action=part.call_to_action,
+                duration_s=spoken.duration_s,
+                hook_end_s=captioned.title_end_s,
+                width=renderer.width,
+                height=renderer.height,
+            )
             spec = renderer.spec_for(
                 key,
                 voiceover=store.require(key, "voiceover", spoken.file),
-                subtitles=store.require(key, "captions", captioned.file),
+                subtitles=ass_file,
                 duration_s=spoken.duration_s,
                 output=output,
                 title_card_end_s=captioned.title_end_s,
+                overlays=cards.overlays,
             )
             label = f"{part.title} of {len(written.parts)}"
 
@@ -144,10 +186,21 @@ def _rendered(context: dg.AssetExecutionContext, store: MediaStore, renderer: Re
 
             result = render(spec, progress=report)
             poster = extract_poster(
-                output, folder / part_poster_name(part.number), at_s=min(1.0, spec.duration_s / 2)
+                output,
+                folder / part_poster_name(part.number),
+                at_s=poster_time(spec.duration_s, captioned.title_end_s),
             )
+            thumbnail = youtube_thumbnail(
+                cards.hook or poster, poster, folder / part_thumbnail_name(part.number)
+            )
+            sheet = contact_sheet(output, folder / part_sheet_name(part.number))
             posters.append(poster)
             problems += video_problems(part.title, result.info, spoken.duration_s, VideoSpec())
+            play_res = (renderer.width, renderer.height)
+            layout += [
+                f"{part.title}: {problem}"
+                for problem in layout_problems(ass_file.read_text(encoding="utf-8"), style, play_res)
+            ]
             parts.append(
                 VideoPart(
                     part=part.number,
@@ -156,11 +209,19 @@ def _rendered(context: dg.AssetExecutionContext, store: MediaStore, renderer: Re
                     duration_s=result.info.duration_s,
                     size_bytes=result.info.size_bytes,
                     render_s=result.wall_s,
+                    thumbnail=thumbnail.name,
+                    sheet=sheet.name,
                 )
             )
         write_manifest(folder, VIDEO_MANIFEST, VideoManifest(tuple(parts)))
     final = store.asset_dir(key, "video")
-    return parts, [final / poster.name for poster in posters], problems, {}
+    sheets = " ".join(thumbnail_markdown(final / p.sheet, width=SHEET_WIDTH) for p in parts)
+    extra: dict[str, Any] = {
+        "contact_sheets": dg.MetadataValue.md(sheets),
+        "caption_style": style.name,
+        "background": _describe(renderer.background_for(key)),
+    }
+    return parts, [final / poster.name for poster in posters], problems, extra, layout
 
 
 def _delivered(
@@ -203,4 +264,10 @@ def _delivered(
     context.log.info(f"{source.name}: {how}")
     extra = {"delivered_from": dg.MetadataValue.path(str(source)), "platforms": platforms, "delivery": how}
     final_poster = store.asset_dir(key, "video") / poster.name
-    return [part], [final_poster], delivery_problems(final, platforms), extra
+    return [part], [final_poster], delivery_problems(final, platforms), extra, []
+
+
+def _describe(background: Background) -> str:
+    if isinstance(background, ClipBackground):
+        return f"clip {background.path.name} from {background.offset_s:.1f} s"
+    return f"{background.style} in {', '.join(background.palette)}"

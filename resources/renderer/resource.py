@@ -8,7 +8,7 @@ import dagster as dg
 
 from pellacia_assets.captions.styles import CaptionStyle, caption_style
 from pellacia_assets.rendering.background import Background, pick_background
-from pellacia_assets.rendering.compose import RenderSpec
+from pellacia_assets.rendering.compose import Overlay, RenderSpec
 from pellacia_assets.rendering.fonts import find_fonts_dir
 from pellacia_assets.rendering.selection import pick_music
 
@@ -51,6 +51,7 @@ class RendererResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         duration_s: float,
         output: Path,
         title_card_end_s: float,
+        overlays: tuple[Overlay, ...] = (),
     ) -> RenderSpec:
         return RenderSpec(
             voiceover=voiceover,
@@ -66,4 +67,5 @@ class RendererResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             threads=self.ffmpeg_threads,
             width=self.width,
             height=self.height,
+            overlays=overlays,
         )

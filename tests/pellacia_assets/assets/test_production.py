@@ -108,6 +108,7 @@ def test_real_chain_turns_a_short_story_into_a_checked_short(factory: Factory) -
         "voiceover_part_length": True,
         "caption_alignment": True,
         "video_format": True,
+        "video_layout": True,
     }
     audio_seconds = load_voiceover(MediaStore(factory.settings.media_dir), "short").part(1).duration_s
     mp4 = factory.folder("short", "video") / "part-1.mp4"
@@ -122,6 +123,10 @@ def test_real_chain_turns_a_short_story_into_a_checked_short(factory: Factory) -
     assert info.faststart
     assert abs(info.duration_s - audio_seconds) < 0.1
     assert (factory.folder("short", "video") / "part-1.png").stat().st_size > 10_000
+    thumbnail = factory.folder("short", "video") / "part-1-thumbnail.jpg"
+    assert thumbnail.stat().st_size > 10_000 and probe(thumbnail).width == 1280
+    [video] = result.asset_materializations_for_node("video")
+    assert "data:image/jpeg;base64," in str(video.metadata["contact_sheets"].value)
     subtitles = (factory.folder("short", "captions") / "part-1.ass").read_text()
     assert "tomato" in subtitles
     materialization = result.asset_materializations_for_node("script")[0]
