@@ -134,6 +134,10 @@ def test_without_the_secret_key_nothing_is_stored(
     assert "PELLACIA_SECRET_KEY is not set" in capsys.readouterr().err
 
 
-def test_a_platform_without_a_flow_says_so(configured: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_headless_login_where_the_site_has_no_qr_code_says_what_to_do(
+    configured: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["browser", "login", "youtube", "--headless"]) == 2
-    assert "no browser flow for youtube yet (flows exist for: tiktok)" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "youtube has no QR code login in flows/youtube.yaml" in error
+    assert "pellacia-dist browser import-cookies youtube FILE" in error

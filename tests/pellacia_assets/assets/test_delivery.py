@@ -102,7 +102,7 @@ def test_a_video_every_platform_takes_is_linked_as_it_is_and_queued(
     )
     result = factory.run("phase05-flood")
     assert result.success
-    assert checks(result) == {"script_ready": True, "video_format": True}
+    assert checks(result) == {"script_ready": True, "video_format": True, "video_layout": True}
     assert load_story(factory.store, "phase05-flood").body == "The river rose overnight."
     [part] = load_script(factory.store, "phase05-flood").parts
     assert part.copy["youtube"].title == "Flood in the valley"
@@ -130,7 +130,7 @@ def test_a_video_a_platform_refuses_is_normalised_once(factory: Factory, tmp_pat
     factory.deliver("phase05-wide", delivered, Delivery(title="Wide", platforms=("youtube", "x")))
     result = factory.run("phase05-wide")
     assert result.success
-    assert checks(result) == {"script_ready": True, "video_format": True}
+    assert checks(result) == {"script_ready": True, "video_format": True, "video_layout": True}
     materialization = result.asset_materializations_for_node("video")[0]
     assert "x: pixel format yuv444p is not YUV 4:2:0" in str(materialization.metadata["delivery"].value)
     output = factory.store.asset_dir("phase05-wide", "video") / "part-1.mp4"
