@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from resources.browser.errors import BrowserError
@@ -92,7 +92,6 @@ class _Layers:
     api: Callable[[str | None], Publisher]
     browser: Callable[[str | None], Publisher] | None
     exits: ExitPool | None
-    built: list[Publisher] = field(default_factory=list)
 
 
 class FallbackPublisher:
@@ -132,7 +131,7 @@ class FallbackPublisher:
         first = next((layer for layer in self.order if self.available(layer)), None)
         if first is None:
             return
-        with self._publisher(Route(first), for_check=True) as publisher:
+        with self._publisher(Route(first)) as publisher:
             publisher.check(post)
 
     def publish(self, post: VideoPost, journal: Journal, progress: Progress | None = None) -> PublishedPost:
@@ -271,7 +270,7 @@ class FallbackPublisher:
         )
 
     @contextmanager
-    def _publisher(self, route: Route, for_check: bool = False) -> Iterator[Publisher]:
+    def _publisher(self, route: Route) -> Iterator[Publisher]:
         proxy = route.exit.url if route.exit is not None else None
         build = self._layers.api if path_kind(route.layer) == "api" else self._layers.browser
         if build is None:
