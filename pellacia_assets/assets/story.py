@@ -5,12 +5,14 @@ import dagster as dg
 from pellacia_assets.delivery import is_delivered
 from pellacia_assets.manifests import STORY_FILE
 from pellacia_assets.partitions import story_partitions
+from pellacia_assets.stories.linked import is_link, transcribed
 from pellacia_assets.stories.loading import StoryError
 from pellacia_assets.stories.normalise import normalise, normalise_delivered
 from resources.database.resource import DatabaseResource
-from resources.database.stories import load_source, set_status
+from resources.database.stories import approval_of, approval_refusal, load_source, set_status
 from resources.media_store.resource import MediaStoreResource
 from resources.script_writer.resource import ScriptWriterResource
+from resources.transcriber.resource import TranscriberResource
 from resources.tts.resource import TTSResource
 
 
@@ -26,21 +28,28 @@ def story(
     media: MediaStoreResource,
     tts: TTSResource,
     script_writer: ScriptWriterResource,
+    transcriber: TranscriberResource,
 ) -> dg.MaterializeResult:
     """The story to tell: title, plain body, language and priority, checked to be speakable (a delivered
     video's story only needs a title: its body is the description, and nothing is spoken)."""
     key = context.partition_key
     with database.session() as session:
         record = load_source(session, key)
+        approval = approval_of(session, key)
     if record is None:
         raise dg.Failure(
             description=f"story '{key}' has no source record; add it with `pellacia-dist story add FILE`",
             allow_retries=False,
         )
+    if approval != "approved":
+        raise dg.Failure(description=approval_refusal(key, approval), allow_retries=False)
     try:
         if is_delivered(record.source_kind):  # a finished video: nothing to speak, no voice to load
             normalised = normalise_delivered(record)
         else:
+            if is_link(record.source_kind):  # a video link: its story is what the video says
+                context.log.info(f"downloading and transcribing {record.url or record.source_ref}")
+                record = transcribed(record, media.get_store(), transcriber.get_transcriber())
             normalised = normalise(
                 record,
                 max_words=script_writer.max_story_words,

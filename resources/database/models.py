@@ -59,7 +59,15 @@ class StoryRecord(Base):
     url: Mapped[str | None] = mapped_column(Text, nullable=True)
     language: Mapped[str | None] = mapped_column(String(16), nullable=True)
     priority: Mapped[str] = mapped_column(String(16), default="normal")
-    approved: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The approval gate (DESIGN.md 3c): `pending` stories wait for an editor; only `approved` ones are
+    # produced. `approval_note` is a rejection's reason, `approval_by` who decided (cli, an API token's name).
+    approval: Mapped[str] = mapped_column(String(16), default="approved")
+    approval_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    approval_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    approval_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # What a source's dedupe compares besides the key: the canonical URL and a hash of the normalised text.
+    canonical_url: Mapped[str | None] = mapped_column(Text, nullable=True, index=True)
+    content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     # The platforms to post on (None: every configured one) and the earliest time to post, when the
     # source asked for them (a phase-05 sidecar, `schedule`).
@@ -260,3 +268,65 @@ class RateBudget(Base):
     throttled: Mapped[int] = mapped_column(Integer, default=0)
     last_headers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SourceCursor(Base):
+    """How far a source has read (a Reddit fullname, feed ETags, a links file's offset), shared by its
+    sensor and `sources poll`, and written only once what it read is admitted."""
+
+    __tablename__ = "source_cursors"
+
+    source: Mapped[str] = mapped_column(String(40), primary_key=True)
+    cursor: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SourceSkip(Base):
+    """One item a source could not take (not a story, too short, a link that cannot be downloaded), with
+    the reason, so a bad item is skipped on record instead of stalling its source."""
+
+    __tablename__ = "source_skips"
+    __table_args__ = (UniqueConstraint("source", "item_ref", name="uq_source_skip"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(40))
+    item_ref: Mapped[str] = mapped_column(String(500))
+    reason: Mapped[str] = mapped_column(Text)
+    occurrences: Mapped[int] = mapped_column(Integer, default=1)
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Webhook(Base):
+    """A URL that wants to hear about events (`story.pending`, `post.published`, `post.failed`,
+    `manual.created`); each delivery is signed with its own secret (HMAC-SHA256)."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    url: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(String(200))
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One event for one webhook, written in the transaction that caused it (an outbox), then POSTed
+    and retried with backoff until delivered or out of attempts; the rows are the delivery log."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_delivery_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(40))
+    event_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -63,3 +63,16 @@ def set_status(session: Session, key: str, status: str, error: str | None = None
 
 def list_stories(session: Session) -> list[StoryRecord]:
     return list(session.scalars(select(StoryRecord).order_by(StoryRecord.created_at)))
+
+
+def approval_of(session: Session, key: str) -> str | None:
+    """The story's approval state (pending, approved, rejected), None for an unknown story."""
+    row = session.get(StoryRecord, key)
+    return row.approval if row is not None else None
+
+
+def approval_refusal(key: str, approval: str | None) -> str:
+    """Why a story that is not approved is not produced, and what the editor can do about it."""
+    if approval == "pending":
+        return f"story '{key}' is waiting for approval: `pellacia-dist story approve {key}` (or the /ui page)"
+    return f"story '{key}' was rejected by an editor; it is never produced"
