@@ -5,6 +5,7 @@ When the blocking check passes the story is `produced` and its posts go into the
 is what the dispatcher publishes from.
 """
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,8 @@ from pellacia_assets.rendering.poster import extract_poster
 from pellacia_assets.rendering.probe import probe
 from pellacia_assets.rendering.sheet import contact_sheet
 from pellacia_assets.rendering.verify import is_iso_bmff, verify_media
+from pellacia_assets.rendering.watermark import brand_logo, watermark
+from pellacia_assets.stories.linked import is_link, source_clip
 from pellacia_assets.stories.loading import SourceRecord
 from resources.database.resource import DatabaseResource
 from resources.database.stories import load_source, set_status
@@ -109,7 +112,14 @@ def video(
     if record is not None and is_delivered(record.source_kind):
         parts, posters, problems, extra, layout = _delivered(context, store, renderer, record, policy)
     else:
-        parts, posters, problems, extra, layout = _rendered(context, store, renderer)
+        try:
+            logo = brand_logo()
+        except MediaError as error:
+            raise dg.Failure(description=str(error), allow_retries=False) from error
+        # A video link's short plays over the linked clip itself; any other over the story's own background.
+        clip = source_clip(store, key) if record is not None and is_link(record.source_kind) else None
+        background = ClipBackground.for_story(key, clip) if clip is not None else renderer.background_for(key)
+        parts, posters, problems, extra, layout = _rendered(context, store, renderer, background, logo)
     if not problems:
         with database.session() as session:
             set_status(session, key, "produced")
@@ -139,10 +149,17 @@ def video(
     )
 
 
-def _rendered(context: dg.AssetExecutionContext, store: MediaStore, renderer: RendererResource) -> Produced:
-    """Render every part from its voiceover, captions and cards, checked against the rendering spec and
-    the layout rules (`video_layout`); each part gets its poster (the hook card's frame), its YouTube
-    thumbnail and its contact sheet."""
+def _rendered(
+    context: dg.AssetExecutionContext,
+    store: MediaStore,
+    renderer: RendererResource,
+    background: Background,
+    logo: Path | None,
+) -> Produced:
+    """Render every part from its voiceover, captions and cards over `background` (with the brand's
+    `logo` as a watermark, when there is one), checked against the rendering spec and the layout rules
+    (`video_layout`); each part gets its poster (the hook card's frame), its YouTube thumbnail and its
+    contact sheet."""
     key = context.partition_key
     written = load_script(store, key)
     story = load_story(store, key)
@@ -170,6 +187,10 @@ def _rendered(context: dg.AssetExecutionContext, store: MediaStore, renderer: Re
                 width=renderer.width,
                 height=renderer.height,
             )
+            overlays = cards.overlays
+            if logo is not None:  # under the cards, so no card has the logo over its text
+                size = {"width": renderer.width, "height": renderer.height}
+                overlays = (watermark(logo, folder, duration_s=spoken.duration_s, **size), *overlays)
             spec = renderer.spec_for(
                 key,
                 voiceover=store.require(key, "voiceover", spoken.file),
@@ -177,8 +198,9 @@ def _rendered(context: dg.AssetExecutionContext, store: MediaStore, renderer: Re
                 duration_s=spoken.duration_s,
                 output=output,
                 title_card_end_s=captioned.title_end_s,
-                overlays=cards.overlays,
+                overlays=overlays,
             )
+            spec = dataclasses.replace(spec, background=background)
             label = f"{part.title} of {len(written.parts)}"
 
             def report(fraction: float, label: str = label) -> None:
@@ -219,8 +241,10 @@ def _rendered(context: dg.AssetExecutionContext, store: MediaStore, renderer: Re
     extra: dict[str, Any] = {
         "contact_sheets": dg.MetadataValue.md(sheets),
         "caption_style": style.name,
-        "background": _describe(renderer.background_for(key)),
+        "background": _describe(background),
     }
+    if logo is not None:
+        extra["watermark"] = dg.MetadataValue.path(str(logo))
     return parts, [final / poster.name for poster in posters], problems, extra, layout
 
 

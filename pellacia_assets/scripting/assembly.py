@@ -9,7 +9,7 @@ from __future__ import annotations
 from pellacia_assets.scripting.errors import ScriptWriterError
 from pellacia_assets.scripting.model import Script, ScriptPart
 from pellacia_assets.scripting.parts import split_into_parts
-from pellacia_assets.scripting.platform_copy import copy_for
+from pellacia_assets.scripting.platform_copy import copy_for, credit_line
 from pellacia_assets.scripting.speech_text import plain_text, to_speech, words
 from pellacia_assets.stories.model import Story
 from resources.platforms import PLATFORMS
@@ -35,6 +35,7 @@ def assemble_script(
         raise ScriptWriterError(
             f"story {story.key!r}: the {' and the '.join(empty)} has no speakable words after cleaning"
         )
+    credit = credit_line(story)
     texts = split_into_parts(
         spoken["hook"], spoken["narration"], words_per_minute, max_part_seconds, spoken["call to action"]
     )
@@ -48,7 +49,14 @@ def assemble_script(
             estimated_seconds=text.estimated_seconds,
             copy={
                 platform: copy_for(
-                    platform, story.title, text.number, len(texts), text.hook, text.narration, story.tags
+                    platform,
+                    story.title,
+                    text.number,
+                    len(texts),
+                    text.hook,
+                    text.narration,
+                    story.tags,
+                    credit=credit,
                 )
                 for platform in PLATFORMS
             },

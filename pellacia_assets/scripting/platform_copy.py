@@ -13,6 +13,7 @@ from functools import partial
 from pellacia_assets.scripting.errors import PlatformCopyError
 from pellacia_assets.scripting.model import PlatformCopy
 from pellacia_assets.scripting.speech_text import plain_text
+from pellacia_assets.stories.model import Story
 from resources.platforms import Platform
 from resources.platforms.limits import (
     TITLE_SEPARATOR,
@@ -25,10 +26,19 @@ from resources.platforms.limits import (
     youtube_tags_length,
 )
 
-__all__ = ["copy_for", "delivered_copy", "hashtags_for", "normalise_hashtag", "truncate_to_fit"]
+__all__ = [
+    "copy_for",
+    "credit_line",
+    "delivered_copy",
+    "hashtags_for",
+    "normalise_hashtag",
+    "truncate_to_fit",
+]
 
 RECORD_TITLE_MAX = 100  # platforms whose post has no title field: the caption's first line, up to this
 MAX_HASHTAG_LENGTH = 40
+# Stories retold from someone else's video: every caption names its maker, where it was posted and its URL.
+CREDITED_SOURCES = ("link",)
 
 DEFAULT_HASHTAGS: dict[Platform, tuple[str, ...]] = {
     "youtube": ("shorts", "storytime"),
@@ -101,20 +111,26 @@ def _one_line(text: str, forbidden: str) -> str:
     return " ".join(cleaned.split())
 
 
-def _compose(head: str, lead: str, teaser: str, hashtags: Sequence[str]) -> str:
-    """Title (only where the post has no title field), then part lead and teaser, then the hashtags."""
-    blocks = (head, f"{lead}{teaser}".strip(), " ".join(hashtags))
+def _compose(head: str, lead: str, teaser: str, hashtags: Sequence[str], credit: str = "") -> str:
+    """Title (only where the post has no title field), then part lead and teaser, the credit (a retold
+    video's source), then the hashtags."""
+    blocks = (head, f"{lead}{teaser}".strip(), credit, " ".join(hashtags))
     return TITLE_SEPARATOR.join(block for block in blocks if block)
 
 
 def _caption_fits(
-    platform: Platform, head: str, lead: str, hashtags: Sequence[str], teaser_max: int | None, teaser: str
+    platform: Platform,
+    head: str,
+    lead: str,
+    hashtags: Sequence[str],
+    teaser_max: int | None,
+    credit: str,
+    teaser: str,
 ) -> bool:
     if teaser_max is not None and len(teaser) > teaser_max:
         return False
-    return (
-        caption_length(platform, _compose(head, lead, teaser, hashtags)) <= limits_for(platform).caption_max
-    )
+    caption = _compose(head, lead, teaser, hashtags, credit)
+    return caption_length(platform, caption) <= limits_for(platform).caption_max
 
 
 def _fitted_caption(
@@ -124,14 +140,41 @@ def _fitted_caption(
     teaser_source: str,
     hashtags: tuple[str, ...],
     teaser_max: int | None,
+    credit: str = "",
 ) -> tuple[str, tuple[str, ...]]:
-    """Shorten the teaser first; drop hashtags from the end only when not one word of teaser fits."""
+    """Shorten the teaser first; drop hashtags from the end only when not one word of teaser fits. The
+    credit is never shortened: `_fitting_credit` chose one that fits."""
     while True:
-        fits = partial(_caption_fits, platform, head, lead, hashtags, teaser_max)
+        fits = partial(_caption_fits, platform, head, lead, hashtags, teaser_max, credit)
         teaser = truncate_to_fit(teaser_source, fits)
         if teaser or (not teaser_source and fits("")) or not hashtags:
-            return _compose(head, lead, teaser, hashtags), hashtags
+            return _compose(head, lead, teaser, hashtags, credit), hashtags
         hashtags = hashtags[:-1]
+
+
+def credit_line(story: Story) -> str:
+    """ "Source: <author> on <site>", then the URL on its own line, for a story retold from someone
+    else's video (its maker named, never @-mentioned: the handle is theirs on another platform); "" for
+    any other story."""
+    if story.source_kind not in CREDITED_SOURCES or not story.url:
+        return ""
+    byline = story.byline
+    site = " ".join((byline.site or "").split()) if byline is not None else ""
+    author = " ".join((byline.author or "").split()) if byline is not None else ""
+    who = f"{author} on {site}" if author and site else author or site
+    url = "".join(story.url.split())
+    return f"Source: {who}\n{url}" if who else f"Source: {url}"
+
+
+def _fitting_credit(platform: Platform, head: str, lead: str, credit: str) -> str:
+    """`credit` where it fits beside the title and the part lead; its first line alone (no URL) where only
+    that fits (an address longer than the whole caption); else nothing."""
+    forbidden = limits_for(platform).forbidden_characters
+    credit = "".join(char for char in credit if char not in forbidden)
+    for candidate in (credit, credit.partition("\n")[0] if "\n" in credit else ""):
+        if candidate and _caption_fits(platform, head, lead, (), None, candidate, ""):
+            return candidate
+    return ""
 
 
 def _fitted_title(platform: Platform, title: str, suffix: str) -> str:
@@ -152,8 +195,10 @@ def copy_for(
     hook: str,
     narration: str,
     story_tags: Sequence[str],
+    credit: str = "",
 ) -> PlatformCopy:
-    """Title, caption and hashtags for part `part_number` of `part_count`, fitted to the platform."""
+    """Title, caption and hashtags for part `part_number` of `part_count`, fitted to the platform; a
+    retold video's `credit` (`credit_line`) is kept whole above the hashtags."""
     limits = limits_for(platform)
     forbidden = limits.forbidden_characters
     suffix = f" (Part {part_number})" if part_count > 1 else ""
@@ -166,7 +211,13 @@ def copy_for(
     lead = f"Part {part_number} of {part_count}. " if part_count > 1 else ""
     teaser_source = _one_line(f"{hook} {narration}", forbidden)
     caption, hashtags = _fitted_caption(
-        platform, head, lead, teaser_source, hashtags_for(platform, story_tags), TEASER_CHARACTERS[platform]
+        platform,
+        head,
+        lead,
+        teaser_source,
+        hashtags_for(platform, story_tags),
+        TEASER_CHARACTERS[platform],
+        _fitting_credit(platform, head, lead, credit),
     )
     return _checked(platform, PlatformCopy(title=title, caption=caption, hashtags=hashtags))
 

@@ -11,15 +11,15 @@ SOURCE_KINDS = {"reddit": "reddit", "feeds": "article", "links": "link"}
 def source_named(name: str) -> Source:
     """The source `name` as configured now; `SourceConfigError` when it is unknown or not configured."""
     if name == "reddit":
-        from pellacia_assets.sources import reddit
+        from pellacia_assets.sources.reddit import from_env as reddit_from_env
 
-        return reddit.from_env()
+        return reddit_from_env()
     if name == "feeds":
-        from pellacia_assets.sources import feeds
+        from pellacia_assets.sources.feeds import from_env as feeds_from_env
 
-        return feeds.from_env()
+        return feeds_from_env()
     if name == "links":
-        from pellacia_assets.sources import links
+        from pellacia_assets.sources.links import from_env as links_from_env
 
-        return links.from_env()
+        return links_from_env()
     raise SourceConfigError(f"unknown source {name!r}: use one of {', '.join(SOURCE_NAMES)}")
