@@ -16,6 +16,7 @@ from pellacia_assets.assets.story import story
 from pellacia_assets.assets.video import video
 from pellacia_assets.assets.voiceover import voiceover
 from pellacia_assets.jobs import delivery_job, production_job, publishing_job
+from pellacia_assets.observability.dagster_logging import dagster_loggers
 from pellacia_assets.settings import Settings
 from resources.alerts.resource import AlertsResource
 from resources.database.resource import DatabaseResource
@@ -75,6 +76,7 @@ def defs() -> dg.Definitions:
             assets=[story, script, voiceover, captions, video, *POST_ASSETS, post_metrics],
             jobs=[production_job, publishing_job, delivery_job],
             resources=build_resources(settings),
+            loggers=dagster_loggers(),
         ),
         sensors.defs(),
         schedules.defs(),

@@ -138,10 +138,12 @@ def flag_breaking(factory: sessionmaker[Session], key: str, by: str) -> tuple[St
 
 def add_link(factory: sessionmaker[Session], url: str, by: str) -> Admission:
     """A video link made into a story (`link-<platform>-<id>`), pending or approved as the links
-    source's approval mode says; raises `LinkError` for a URL that cannot be one."""
+    source's approval mode says; raises `LinkError` for a URL that cannot be one, or that points inside
+    the factory's own network."""
     from pellacia_assets.sources.base import approval_mode
-    from pellacia_assets.sources.links import link_candidate
+    from pellacia_assets.sources.links import link_candidate, require_public_host
 
+    require_public_host(url)
     candidate = link_candidate(url)
     approval = "pending" if approval_mode("links") == "required" else "approved"
     with transaction(factory) as session:

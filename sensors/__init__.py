@@ -1,5 +1,5 @@
 """Sensors: what reacts to the outside world (story files, phase-05 drops, story sources, approvals, due
-posts, failed runs)."""
+posts, failed runs, webhook deliveries)."""
 
 import dagster as dg
 
@@ -8,6 +8,7 @@ from sensors.phase05 import phase05_breaking, phase05_drops
 from sensors.run_failures import run_failures, run_recoveries
 from sensors.sources import approved_stories, feed_stories, link_stories, reddit_stories
 from sensors.story_inbox import story_inbox
+from sensors.webhooks import webhook_deliveries
 
 
 def defs() -> dg.Definitions:
@@ -23,5 +24,6 @@ def defs() -> dg.Definitions:
             feed_stories,
             link_stories,
             approved_stories,
+            webhook_deliveries,
         ]
     )

@@ -42,7 +42,8 @@ def test_every_platform_resource_shares_the_one_database(pellacia_home: Path) ->
 
 
 def test_the_unattended_sensors_and_schedules_run_by_default(pellacia_home: Path) -> None:
-    """`serve` must need no click in the UI: drops, dispatching, failures, cleanup and the digest run."""
+    """`serve` must need no click in the UI: drops, approved stories, dispatching, failures, webhook
+    deliveries, cleanup and the digest run (the story sources wait until an operator switches them on)."""
     definitions = defs()
     running = {
         sensor.name
@@ -55,6 +56,8 @@ def test_the_unattended_sensors_and_schedules_run_by_default(pellacia_home: Path
         "post_dispatcher",
         "run_failures",
         "run_recoveries",
+        "approved_stories",
+        "webhook_deliveries",
     }
     schedules = {schedule.name: schedule for schedule in definitions.schedules or []}
     assert set(schedules) == {"nightly_cleanup", "daily_digest", "daily_analytics"}

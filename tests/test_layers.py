@@ -29,13 +29,15 @@ ALLOWED: dict[str, set[str]] = {
 }
 DAGSTER_MODULES: tuple[str, ...] = ("pellacia_assets.assets", "pellacia_assets.definitions")
 DAGSTER_MODULES += ("pellacia_assets.jobs", "pellacia_assets.partitions", "sensors", "schedules")
+DAGSTER_MODULES += ("pellacia_assets.observability.dagster_logging",)
+INTERFACE_MODULES = ("pellacia_assets.cli", "pellacia_assets.api")
 
 
 def layer_of(module: str) -> str:
     parts = module.split(".")
     if parts[0] == "sandbox":
         return SANDBOX
-    if module.startswith("pellacia_assets.cli"):
+    if any(module == prefix or module.startswith(prefix + ".") for prefix in INTERFACE_MODULES):
         return INTERFACE
     if any(module == prefix or module.startswith(prefix + ".") for prefix in DAGSTER_MODULES):
         return DAGSTER

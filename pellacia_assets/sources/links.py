@@ -16,8 +16,10 @@ and the API import this module for `LinkError` and `SOURCE_KIND` alone.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 import re
+import socket
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -107,6 +109,25 @@ def check_url(url: str) -> str:
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise LinkError(f"{url[:200]!r} is not a link to a video: use an http:// or https:// address")
     return url
+
+
+def require_public_host(url: str) -> None:
+    """Refuse a link whose host resolves to a loopback, private, link-local or otherwise internal
+    address: a link added through the API must not make the factory fetch from inside its own network.
+    `PELLACIA_LINKS_ALLOW_PRIVATE=1` allows them (a local test site, an intranet video server)."""
+    if os.environ.get("PELLACIA_LINKS_ALLOW_PRIVATE", "").strip().lower() in ("1", "true", "yes"):
+        return
+    host = urlsplit(check_url(url)).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (OSError, UnicodeError) as error:
+        raise LinkError(f"{url[:200]!r}: cannot resolve {host!r} ({error})") from None
+    for address in sorted(addresses):
+        if not ipaddress.ip_address(address.split("%")[0]).is_global:
+            raise LinkError(
+                f"{url[:200]!r}: {host} is an internal address ({address}); "
+                "set PELLACIA_LINKS_ALLOW_PRIVATE=1 to allow such links"
+            )
 
 
 def _reason(url: str, error: Exception, logger: _Collector) -> str:

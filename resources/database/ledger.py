@@ -34,12 +34,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from resources.database.engine import locked_transaction, transaction
 from resources.database.models import LedgerEntry, StoryRecord, as_utc
+from resources.database.webhooks import emit, post_payload
 from resources.processes import process_running, process_stat
 
 IN_FLIGHT = ("uploading", "processing", "unknown")
 STATES = ("planned", "uploading", "processing", "published", "failed", "manual", "unknown")
 LEASE_S = 90.0  # a claim not renewed for this long is stale; the owner renews it every quarter of it
 POLL_S = 0.5  # how often a waiting process looks at a row someone else is publishing
+_STATE_EVENTS = {"published": "post.published", "failed": "post.failed"}  # the webhook event of a state
 log = logging.getLogger("pellacia.ledger")
 
 
@@ -64,7 +66,8 @@ class LedgerJournal:
     """One ledger row, as a platform client's journal; every write is its own committed transaction.
 
     With an `owner` (a claimed row, see `claim_entry`) a write only lands while the row is still claimed
-    by that owner, and raises `ClaimLostError` once another process took it over.
+    by that owner, and raises `ClaimLostError` once another process took it over. A write that makes the
+    row published or failed queues the webhook event (`post.published`, `post.failed`) in its transaction.
     """
 
     def __init__(self, factory: sessionmaker[Session], entry_id: int, owner: str | None = None) -> None:
@@ -76,7 +79,19 @@ class LedgerJournal:
         statement = update(LedgerEntry).where(LedgerEntry.id == self.entry_id)
         if self.owner is not None:
             statement = statement.where(LedgerEntry.claim_owner == self.owner)
+        event = _STATE_EVENTS.get(changes.get("state", ""))
         with transaction(self.factory) as session:
+            if event is not None:
+                # Writing first (the write lock taken) tells a change of state from a repeat of it; the
+                # event is queued in the same transaction, so it exists exactly when the change does.
+                moved = session.execute(
+                    statement.where(LedgerEntry.state != changes["state"])
+                    .values(**changes)
+                    .execution_options(synchronize_session=False)
+                )
+                if _rowcount(moved) == 1:
+                    emit(session, event, post_payload(session.get_one(LedgerEntry, self.entry_id)))
+                    return
             result = session.execute(statement.values(**changes).execution_options(synchronize_session=False))
             if _rowcount(result) == 1:
                 return

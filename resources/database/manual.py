@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from resources.database.ledger import claim_is_live
 from resources.database.models import LedgerEntry, ManualQueueItem, QueuedPost
 from resources.database.post_queue import settle_from_ledger
+from resources.database.webhooks import emit, manual_payload, post_payload
 from resources.platforms.base import sha256_of
 from resources.platforms.errors import ErrorKind, PlatformError
 
@@ -105,6 +106,7 @@ def open_entry(
             ManualQueueItem.reason == reason, ManualQueueItem.status == "open"
         )
     ).first()
+    created = entry is None
     if entry is None:
         entry = ManualQueueItem(
             story_key=story_key,
@@ -123,6 +125,8 @@ def open_entry(
     entry.ledger_id = ledger_id if ledger_id is not None else entry.ledger_id
     entry.run_id = run_id if run_id is not None else entry.run_id
     session.flush()
+    if created:
+        emit(session, "manual.created", manual_payload(entry))
     return entry
 
 
@@ -231,12 +235,15 @@ def _record_post(session: Session, entry: ManualQueueItem, url: str, video: Path
             allow_duplicate=False,
         )
         session.add(ledger)
-    if ledger.state != "published":  # a post the ledger already has keeps its time (the gap counts from it)
+    newly_published = ledger.state != "published"
+    if newly_published:  # a post the ledger already has keeps its time (the gap counts from it)
         ledger.state, ledger.post_id, ledger.url = "published", post_id, url
         ledger.published_at = datetime.now(UTC)
     ledger.last_error, ledger.claim_owner, ledger.claim_expires_at = None, None, None
     ledger.platform_ids = {**(ledger.platform_ids or {}), "manual_entry": str(entry.id)}
     session.flush()
+    if newly_published:
+        emit(session, "post.published", post_payload(ledger))
     rows = session.scalars(
         select(QueuedPost).where(
             QueuedPost.story_key == story_key,
