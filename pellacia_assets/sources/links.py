@@ -119,7 +119,7 @@ def require_public_host(url: str) -> None:
         return
     host = urlsplit(check_url(url)).hostname or ""
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
     except (OSError, UnicodeError) as error:
         raise LinkError(f"{url[:200]!r}: cannot resolve {host!r} ({error})") from None
     for address in sorted(addresses):
