@@ -11,7 +11,9 @@ from collections.abc import Sequence
 
 from pellacia_assets.cli import alerts as alerts_cli
 from pellacia_assets.cli import analytics as analytics_cli
+from pellacia_assets.cli import api as api_cli
 from pellacia_assets.cli import browser as browser_cli
+from pellacia_assets.cli import intake as intake_cli
 from pellacia_assets.cli import manual as manual_cli
 from pellacia_assets.cli import queue as queue_cli
 from pellacia_assets.cli import vpn as vpn_cli
@@ -25,6 +27,7 @@ from pellacia_assets.cli.production import (
     cmd_story_list,
 )
 from pellacia_assets.cli.serve import ServeError, cmd_serve
+from pellacia_assets.observability.logs import configure_logging
 from pellacia_assets.settings import Settings
 from pellacia_assets.stories.loading import StoryError
 
@@ -48,7 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--key", help="partition key (default: file-<name>)")
     add.add_argument("--produce", action="store_true", help="produce the short right away")
     add.set_defaults(handler=cmd_story_add)
-    listing = story_commands.add_parser("list", help="list stories and their status")
+    listing = story_commands.add_parser("list", help="list stories, their approval and status")
+    listing.add_argument("--pending", action="store_true", help="only the stories waiting for approval")
+    listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=cmd_story_list)
 
     produce = commands.add_parser("produce", help="materialise story -> video for story keys")
@@ -132,16 +137,22 @@ def build_parser() -> argparse.ArgumentParser:
     alerts_cli.register(commands)
     vpn_cli.register(commands)
     browser_cli.register(commands)
+    intake_cli.register(commands, story_commands)
+    api_cli.register(commands)
     return parser
 
 
 def _operator_errors() -> tuple[type[Exception], ...]:
     """Failures whose message is the whole story for the operator: printed as one line, exit status 2."""
     from pellacia_assets.delivery.sidecar import DeliveryError
+    from pellacia_assets.observability.logs import LogConfigError
     from pellacia_assets.posting.policy import PolicyError
     from pellacia_assets.rendering.errors import MediaError
+    from pellacia_assets.sources.base import SourceConfigError
+    from pellacia_assets.sources.links import LinkError
     from resources.alerts.config import AlertConfigError
     from resources.database.engine import DatabaseError
+    from resources.database.intake import ApprovalError
     from resources.database.ledger import DuplicateVideoError
     from resources.database.manual import ManualError
     from resources.database.post_queue import QueueError
@@ -165,6 +176,10 @@ def _operator_errors() -> tuple[type[Exception], ...]:
         AlertConfigError,
         QueueError,
         ManualError,
+        ApprovalError,
+        SourceConfigError,
+        LogConfigError,
+        LinkError,
         *analytics_cli.errors(),
     )
 
@@ -177,6 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings.from_env()
     handled = _operator_errors()
     try:
+        configure_logging(default_level="WARNING")
         code: int = args.handler(settings, args)
         sys.stdout.flush()
     except BrokenPipeError:

@@ -8,6 +8,7 @@ both execute their jobs in this process, recorded in the same instance.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import socket
@@ -159,6 +160,22 @@ def require_stories(instance: Any, keys: Sequence[str]) -> None:
         )
 
 
+def require_approved(settings: Settings, keys: Sequence[str]) -> None:
+    """Refuse to produce a story an editor has not approved (or rejected), naming what to do."""
+    from pellacia_assets.stories.loading import StoryError
+    from resources.database.engine import open_database, transaction
+    from resources.database.stories import approval_of, approval_refusal
+
+    with transaction(open_database(settings.database_url)) as session:
+        refusals = [
+            approval_refusal(key, state)
+            for key in keys
+            if (state := approval_of(session, key)) not in (None, "approved")
+        ]
+    if refusals:
+        raise StoryError("; ".join(refusals))
+
+
 def recover_after_crash(settings: Settings) -> list[str]:
     """What a killed `produce` (kill -9, power loss) left behind, cleaned up when the next one starts:
     staging folders of processes that are gone are removed from the media store, and runs this machine
@@ -247,19 +264,28 @@ def cmd_story_add(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_story_list(settings: Settings, _args: argparse.Namespace) -> int:
-    from resources.database.engine import open_database, transaction
-    from resources.database.stories import list_stories
+def cmd_story_list(settings: Settings, args: argparse.Namespace) -> int:
+    from dataclasses import asdict
 
-    with transaction(open_database(settings.database_url)) as session:
-        for row in list_stories(session):
-            error = f"  ({row.error})" if row.error else ""
-            print(f"{row.key:40} {row.status:10} {row.title[:60]}{error}")
+    from pellacia_assets.editorial import list_stories
+    from resources.database.engine import open_database
+
+    factory = open_database(settings.database_url)
+    stories, _total = list_stories(factory, approval="pending" if args.pending else None, limit=1_000_000)
+    stories.reverse()  # oldest first, as they arrived
+    if args.json:
+        print(json.dumps([asdict(story) for story in stories], indent=2, default=str))
+        return 0
+    for story in stories:
+        note = story.error or story.approval_note
+        detail = f"  ({note})" if note else ""
+        print(f"{story.key:40} {story.approval:9} {story.status:10} {story.title[:60]}{detail}")
     return 0
 
 
 def cmd_produce(settings: Settings, args: argparse.Namespace) -> int:
     prepare(settings)
+    require_approved(settings, args.keys)
     return _produce_here_or_there(settings, args.keys)
 
 

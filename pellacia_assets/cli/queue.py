@@ -257,17 +257,15 @@ def _schedule_cancel(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_story_flag(settings: Settings, args: argparse.Namespace) -> int:
     """Breaking news: the story's waiting posts move to the breaking lane, and posts queued later for it
     (when its production finishes) start there."""
-    from pellacia_assets.posting.dispatch import DISPATCH_LOCK
-    from resources.database.engine import locked_transaction, open_database
-    from resources.database.models import StoryRecord
-    from resources.database.post_queue import QueueError, raise_to_breaking
+    from pellacia_assets.editorial import flag_breaking
+    from resources.database.engine import open_database
+    from resources.database.intake import ApprovalError
+    from resources.database.post_queue import QueueError
 
-    with locked_transaction(open_database(settings.database_url), DISPATCH_LOCK) as session:
-        record = session.get(StoryRecord, args.key)
-        if record is None:
-            raise QueueError(f"no story {args.key!r}; `pellacia-dist story list` shows them")
-        record.priority = "breaking"
-        moved = [row.id for row in raise_to_breaking(session, args.key)]
+    try:
+        _story, moved = flag_breaking(open_database(settings.database_url), args.key, by="cli")
+    except ApprovalError as error:
+        raise QueueError(str(error)) from None
     if args.json:
         _print_json({"story": args.key, "priority": "breaking", "moved": moved})
     else:
