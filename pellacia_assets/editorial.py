@@ -97,7 +97,7 @@ def list_stories(
     with transaction(factory) as session:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         page = session.scalars(
-            query.order_by(StoryRecord.created_at.desc(), StoryRecord.key).limit(limit).offset(offset)
+            query.order_by(StoryRecord.created_at.desc(), StoryRecord.key.desc()).limit(limit).offset(offset)
         )
         return [StoryView.of(row) for row in page], total
 

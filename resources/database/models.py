@@ -50,6 +50,11 @@ class StoryRecord(Base):
     """A story as a source delivered it, and what became of it."""
 
     __tablename__ = "stories"
+    # Lists are pages of the newest stories, all or only those waiting for an editor.
+    __table_args__ = (
+        Index("ix_stories_created", "created_at", "key"),
+        Index("ix_stories_approval_created", "approval", "created_at"),
+    )
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     source_kind: Mapped[str] = mapped_column(String(40))

@@ -30,6 +30,8 @@ def upgrade() -> None:
         table.drop_column("approved")
     op.create_index("ix_stories_canonical_url", "stories", ["canonical_url"])
     op.create_index("ix_stories_content_hash", "stories", ["content_hash"])
+    op.create_index("ix_stories_created", "stories", ["created_at", "key"])
+    op.create_index("ix_stories_approval_created", "stories", ["approval", "created_at"])
     op.create_table(
         "source_cursors",
         sa.Column("source", sa.String(length=40), nullable=False),
@@ -86,6 +88,8 @@ def downgrade() -> None:
     op.drop_table("webhooks")
     op.drop_table("source_skips")
     op.drop_table("source_cursors")
+    op.drop_index("ix_stories_approval_created", table_name="stories")
+    op.drop_index("ix_stories_created", table_name="stories")
     op.drop_index("ix_stories_content_hash", table_name="stories")
     op.drop_index("ix_stories_canonical_url", table_name="stories")
     with op.batch_alter_table("stories") as table:
