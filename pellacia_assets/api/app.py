@@ -15,8 +15,12 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from swagger_ui_bundle import swagger_ui_path
 
 from pellacia_assets.api import ui as ui_routes
 from pellacia_assets.api import webhooks_routes
@@ -110,7 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             'errors are `{"error": {"code", "message"}}`.'
         ),
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
     )
     app.state.settings = settings
@@ -123,4 +127,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (stories, posts, schedule, analytics, manual, metrics, webhooks_routes):
         app.include_router(module.router, responses=PROTECTED_RESPONSES)
     app.include_router(ui_routes.router)
+    _serve_docs(app)
     return app
+
+
+def _serve_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs from the files the `swagger-ui-bundle` package ships, not from a CDN: the
+    factory's machines may have no internet, and the page must still work there."""
+    app.mount("/docs/assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{app.title} - docs",
+            swagger_js_url="/docs/assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs/assets/swagger-ui.css",
+            swagger_favicon_url="/docs/assets/favicon-32x32.png",
+        )

@@ -4,6 +4,7 @@ in the error shape, and the tokens file is read again when it changes."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -210,3 +211,13 @@ def test_authenticate_token_finds_the_one_token_and_nothing_near_it() -> None:
     assert find("desk-secret-tokenX") is None
     assert find("") is None
     assert find("désk-secret-token") is None  # not ASCII: compared as bytes, never an error
+
+
+def test_the_documentation_page_loads_swagger_ui_from_the_api_itself(api_client: TestClient) -> None:
+    """No CDN: every script and stylesheet /docs names is served by the API, so it works offline."""
+    page = api_client.get("/docs").text
+    assets = re.findall(r"""(?:src|href)=['"]([^'"]+)['"]""", page)
+    assert assets and all(asset.startswith("/docs/assets/") for asset in assets), assets
+    for asset in assets:
+        served = api_client.get(asset)
+        assert served.status_code == 200 and len(served.content) > 100, asset
