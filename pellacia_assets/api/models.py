@@ -11,6 +11,8 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from pellacia_assets.analytics.summary import GroupFigures, PostFigures
+from pellacia_assets.posting.status import AccountStatus
 from resources.platforms import Platform
 
 T = TypeVar("T")
@@ -181,20 +183,6 @@ class ScheduleResult(Model):
     queued: list[QueuedPost]
 
 
-class AccountStatus(Model):
-    platform: str
-    account: str
-    next_slot: datetime
-    next_slot_reason: str
-    breaking_slot: datetime
-    queued: dict[str, int]
-    publishing: int | None
-    published_today: int
-    daily_cap: int
-    hard_cap: int | None
-    last_error: str | None
-
-
 class QueueStatus(Model):
     timezone: str
     gap_s: float
@@ -204,37 +192,6 @@ class QueueStatus(Model):
 
 
 # --- analytics ------------------------------------------------------------------------------------------
-
-
-class PostFigures(Model):
-    platform: str
-    account: str
-    post_id: str
-    story_key: str | None
-    part: int
-    url: str | None
-    views: float | None
-    likes: float | None
-    comments: float | None
-    shares: float | None
-    saves: float | None
-    engagement_rate: float | None
-    source: str | None
-    days: int
-    unavailable: int
-
-
-class GroupFigures(Model):
-    name: str
-    posts: int
-    views: float | None
-    likes: float | None
-    comments: float | None
-    shares: float | None
-    saves: float | None
-    engagement_rate: float | None
-    best: PostFigures | None
-    unavailable: int
 
 
 class AnalyticsSummary(Model):

@@ -19,7 +19,6 @@ from sqlalchemy import func, select
 from pellacia_assets.api.auth import Principal, require_role
 from pellacia_assets.api.deps import DEFAULT_LIMIT, Factory, IdPath, Limit, Offset, Policy, Store
 from pellacia_assets.api.errors import ApiError
-from pellacia_assets.api.models import AccountStatus as AccountStatusModel
 from pellacia_assets.api.models import (
     ErrorResponse,
     Page,
@@ -196,5 +195,5 @@ def queue_status(_caller: Viewer, factory: Factory, policy: Policy) -> QueueStat
         gap_s=policy.gap_s,
         jitter_s=policy.jitter_s,
         quiet_hours=f"{quiet.start:%H:%M}-{quiet.end:%H:%M}" if quiet else None,
-        accounts=[AccountStatusModel.model_validate(status.to_dict()) for status in statuses],
+        accounts=list(statuses),
     )
