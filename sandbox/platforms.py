@@ -9,6 +9,7 @@ hand out (uploads) or open in a browser (consent pages).
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -18,8 +19,10 @@ from pathlib import Path
 
 from sandbox.common import SandboxServer, running
 from sandbox.facebook import FacebookSandbox
+from sandbox.feeds import NewsSite, generated_paragraphs, news_site
 from sandbox.instagram import InstagramSandbox
 from sandbox.linkedin import LinkedInSandbox
+from sandbox.reddit import RedditSandbox, reddit_sandbox
 from sandbox.tiktok import TikTokSandbox
 from sandbox.web.facebook import FacebookWebSandbox
 from sandbox.web.instagram import InstagramWebSandbox
@@ -30,6 +33,14 @@ from sandbox.web.x import XWebSandbox
 from sandbox.web.youtube import YouTubeWebSandbox
 from sandbox.x import XSandbox
 from sandbox.youtube import YouTubeSandbox
+
+# What `pellacia-dist sandbox` seeds its Reddit and news site with.
+SAMPLE_SUBREDDIT = "nosleep"
+SAMPLE_HEADLINES = (
+    "The night ferry that never reached the harbour",
+    "A library that keeps one room locked after dark",
+    "The lighthouse keeper's last logbook",
+)
 
 PLATFORMS = ("youtube", "tiktok", "instagram", "facebook", "x", "linkedin")
 CLIENT_ID = "pellacia-sandbox-client"
@@ -168,16 +179,23 @@ def web_sandboxes(data_dir: Path) -> Iterator[dict[str, WebSandbox]]:
 
 def serve_forever(data_dir: Path) -> None:
     """`pellacia-dist sandbox`: print the variables to export, then serve until interrupted (the six API
-    sandboxes, and the six platforms' web pages for the browser path)."""
-    with platform_sandboxes(data_dir) as suite, web_sandboxes(data_dir) as webs:
+    sandboxes, the six platforms' web pages for the browser path, and a Reddit and a news site with a
+    few stories for the story sources)."""
+    with (
+        platform_sandboxes(data_dir) as suite,
+        web_sandboxes(data_dir) as webs,
+        reddit_sandbox(data_dir / "reddit") as reddit,
+        news_site(data_dir=data_dir / "news") as news,
+    ):
         print("# Local platform SANDBOXES (nothing leaves this machine). Export these to use them:")
         web_env = {
             name: value
             for platform, web in webs.items()
             for name, value in web_environment(platform, web).items()
         }
-        for name, value in sorted({**suite.env, **web_env}.items()):
-            print(f"export {name}={value}")
+        intake_env = {**reddit.env, **seed_stories(reddit, news)}
+        for name, value in sorted({**suite.env, **web_env, **intake_env}.items()):
+            print(f"export {name}={shlex.quote(value)}")
         print("# Consent pages, for `pellacia-dist auth <platform> --authorize-url <page>`:")
         for platform, page in consent_pages(suite.servers).items():
             print(f"#   {platform}: {page}")
@@ -190,6 +208,18 @@ def serve_forever(data_dir: Path) -> None:
                 time.sleep(3600)
         except KeyboardInterrupt:
             return
+
+
+def seed_stories(reddit: RedditSandbox, news: NewsSite) -> dict[str, str]:
+    """A few Reddit posts and news articles for `pellacia-dist sources poll` to find; the variables that
+    name them (the subreddit and the feed)."""
+    for index, title in enumerate(SAMPLE_HEADLINES):
+        body = "\n\n".join(generated_paragraphs(f"post-{index}", title))
+        reddit.add_post(SAMPLE_SUBREDDIT, title, body, score=500 + 100 * index, num_comments=40 + index)
+    news.add_feed("world", "The Sandbox Herald - World")
+    for index, title in enumerate(SAMPLE_HEADLINES):
+        news.add_article(f"story-{index}", title, feeds=["world"])
+    return {"PELLACIA_REDDIT_SUBREDDITS": SAMPLE_SUBREDDIT, "PELLACIA_FEEDS": news.feed_url("world")}
 
 
 def web_environment(platform: str, web: WebSandbox) -> dict[str, str]:

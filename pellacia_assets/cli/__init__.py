@@ -119,7 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     auth.set_defaults(handler=cmd_auth)
 
-    sandbox = commands.add_parser("sandbox", help="serve the six platform sandboxes locally until Ctrl-C")
+    sandbox = commands.add_parser(
+        "sandbox", help="serve the six platform sandboxes, a Reddit and a news site locally until Ctrl-C"
+    )
     sandbox.set_defaults(handler=cmd_sandbox)
 
     serve = commands.add_parser(

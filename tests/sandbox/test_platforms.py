@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -98,8 +100,8 @@ def test_every_sandbox_has_the_shared_helpers(suite: SandboxSuite, platform: str
 
 
 def test_pellacia_dist_sandbox_serves_the_six_apis_and_their_web_pages(tmp_path: Path) -> None:
-    """`pellacia-dist sandbox` as a user runs it: the exports, every platform's web root included, answer,
-    and Ctrl-C stops it."""
+    """`pellacia-dist sandbox` as a user runs it: the exports, every platform's web root included, answer;
+    `sources poll` with the exports finds its Reddit posts and news articles; Ctrl-C stops it."""
     command = [str(Path(sys.executable).parent / "pellacia-dist"), "sandbox"]
     env = {**os.environ, "PELLACIA_HOME": str(tmp_path)}
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
@@ -111,7 +113,9 @@ def test_pellacia_dist_sandbox_serves_the_six_apis_and_their_web_pages(tmp_path:
             if line.startswith("# Ctrl-C"):
                 break
         exports = dict(
-            line.removeprefix("export ").strip().split("=", 1) for line in lines if line.startswith("export ")
+            shlex.split(line.removeprefix("export "))[0].split("=", 1)
+            for line in lines
+            if line.startswith("export ")
         )
         assert {f"PELLACIA_{p.upper()}_API_URL" for p in PLATFORMS} <= set(exports)
         assert {f"PELLACIA_{p.upper()}_WEB_USERNAME" for p in PLATFORMS} <= set(exports)
@@ -121,6 +125,17 @@ def test_pellacia_dist_sandbox_serves_the_six_apis_and_their_web_pages(tmp_path:
         for platform in PLATFORMS:
             root = httpx.get(exports[f"PELLACIA_{platform.upper()}_WEB_URL"] + "/", timeout=10)
             assert root.status_code < 500, platform
+        polled = subprocess.run(
+            [command[0], "sources", "poll", "--json"],
+            env={**env, **exports, "PELLACIA_HOME": str(tmp_path / "factory")},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert polled.returncode == 0, polled.stderr
+        report = {source["source"]: source for source in json.loads(polled.stdout)}
+        for source in ("reddit", "feeds"):
+            assert [item["approval"] for item in report[source]["added"]] == ["pending"] * 3, report[source]
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=20) == 0
     finally:
