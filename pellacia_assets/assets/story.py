@@ -5,9 +5,11 @@ import dagster as dg
 from pellacia_assets.delivery import is_delivered
 from pellacia_assets.manifests import STORY_FILE
 from pellacia_assets.partitions import story_partitions
+from pellacia_assets.sources.base import content_hash
 from pellacia_assets.stories.linked import is_link, transcribed
 from pellacia_assets.stories.loading import StoryError
 from pellacia_assets.stories.normalise import normalise, normalise_delivered
+from resources.database.intake import record_text
 from resources.database.resource import DatabaseResource
 from resources.database.stories import approval_of, approval_refusal, load_source, set_status
 from resources.media_store.resource import MediaStoreResource
@@ -50,6 +52,12 @@ def story(
             if is_link(record.source_kind):  # a video link: its story is what the video says
                 context.log.info(f"downloading and transcribing {record.url or record.source_ref}")
                 record = transcribed(record, media.get_store(), transcriber.get_transcriber())
+                with database.session() as session:
+                    same = record_text(session, key, record.body, content_hash(record.body))
+                if same is not None:
+                    raise StoryError(
+                        f"story '{key}': its video says what story '{same}' says; not made twice"
+                    )
             normalised = normalise(
                 record,
                 max_words=script_writer.max_story_words,

@@ -129,6 +129,21 @@ def reject(session: Session, key: str, reason: str, by: str) -> StoryRecord:
     return row
 
 
+def record_text(session: Session, key: str, body: str, text_hash: str) -> str | None:
+    """Keep the text a story turned out to have once its words are known (a link's transcript), with its
+    hash for dedupe; or, when another story already has that text, leave this one as it is and return the
+    other's key."""
+    same = session.scalars(
+        select(StoryRecord.key).where(StoryRecord.content_hash == text_hash, StoryRecord.key != key).limit(1)
+    ).first()
+    if same is not None:
+        return same
+    row = session.get(StoryRecord, key)
+    if row is not None:
+        row.body, row.content_hash = body, text_hash
+    return None
+
+
 def approved_unproduced(session: Session, limit: int = 100) -> list[StoryRecord]:
     """Approved stories no run has started on yet (status `new`): what the approval sensor produces."""
     query = (

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import dagster as dg
@@ -25,8 +26,10 @@ from pellacia_assets.rendering.cards import SafeZone
 from pellacia_assets.rendering.probe import probe
 from pellacia_assets.settings import Settings
 from pellacia_assets.sources.base import poll
-from pellacia_assets.sources.links import from_env
-from resources.database.engine import open_database
+from pellacia_assets.sources.links import from_env, link_candidate
+from resources.database.engine import open_database, transaction
+from resources.database.intake import admit
+from resources.database.models import StoryRecord
 from sandbox.videos import VideoSite, speech_video, video_site
 
 SPEECH = (
@@ -105,3 +108,27 @@ def test_a_video_link_becomes_a_new_short_over_its_own_clip(
     assert (mark[..., 0] > 150).all() and (mark[..., 2] > 150).all() and (mark[..., 1] < 110).all()
     [materialised] = result.asset_materializations_for_node("video")
     assert str(materialised.metadata["background"].value).startswith("clip source.mp4")
+
+    # The same video behind another address is another link, but its words are the first one's: the
+    # story asset refuses it once it has heard them, and the first story keeps the transcript as its text.
+    other = "link-generic-keeper-again"
+    with transaction(open_database(settings.database_url)) as session:
+        admit(
+            session, replace(link_candidate(site.player_url("keeper")).record, key=other), approval="approved"
+        )
+    with dg.DagsterInstance.get() as instance:
+        instance.add_dynamic_partitions("story", [other])
+        again = dg.materialize(
+            [story],
+            partition_key=other,
+            instance=instance,
+            resources=build_resources(settings),
+            raise_on_error=False,
+        )
+    assert not again.success
+    [failure] = [e for e in again.all_events if e.is_step_failure]
+    assert f"its video says what story '{key}' says" in str(failure.step_failure_data.error)
+    with transaction(open_database(settings.database_url)) as session:
+        first, second = session.get(StoryRecord, key), session.get(StoryRecord, other)
+        assert first is not None and "lighthouse keeper" in first.body.lower() and first.content_hash
+        assert second is not None and second.status == "rejected" and second.content_hash is None

@@ -14,6 +14,7 @@ from resources.database.intake import (
     approved_unproduced,
     read_cursor,
     record_skip,
+    record_text,
     reject,
     write_cursor,
 )
@@ -122,3 +123,20 @@ def test_skips_count_repeats_and_cursors_round_trip(database_url: str) -> None:
         assert read_cursor(session, "feeds") == {"https://x.org/feed": {"etag": '"def"'}}
         [skip] = session.scalars(select(SourceSkip)).all()
         assert (skip.occurrences, skip.reason) == (2, "HTTP 410")
+
+
+def test_a_text_learnt_later_is_kept_unless_another_story_has_it(database_url: str) -> None:
+    """A link's words are known only once it is transcribed: the first story with them keeps them."""
+    factory = open_database(database_url)
+    with transaction(factory) as session:
+        admit(session, _record("link-a", body="Description A.", kind="link"), approval="approved")
+        admit(session, _record("link-b", body="Description B.", kind="link"), approval="approved")
+    with transaction(factory) as session:
+        assert record_text(session, "link-a", "What the video says.", "h-video") is None
+    with transaction(factory) as session:
+        assert record_text(session, "link-b", "What the video says.", "h-video") == "link-a"
+        assert record_text(session, "link-a", "What the video says.", "h-video") is None  # again: its own
+    with transaction(factory) as session:
+        a, b = session.get(StoryRecord, "link-a"), session.get(StoryRecord, "link-b")
+        assert a is not None and (a.body, a.content_hash) == ("What the video says.", "h-video")
+        assert b is not None and (b.body, b.content_hash) == ("Description B.", None)
