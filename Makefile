@@ -56,6 +56,9 @@ bench: $(STAMPS)/venv
 	$(BIN)/python benchmarks/bench_unattended.py
 	$(BIN)/python benchmarks/bench_analytics.py
 	$(BIN)/python benchmarks/bench_browser.py
+	$(BIN)/python benchmarks/bench_reddit.py
+	$(BIN)/python benchmarks/bench_feeds.py
+	$(BIN)/python benchmarks/bench_api.py
 
 clean:
 	rm -rf $(STAMPS) .pellacia tests/artifacts
