@@ -1,10 +1,10 @@
 """A post's days as the operator reads them: each metric's value for the day and where it came from.
 
 Per day and metric: the measured value where a history API gave one; else the day's delta of the lifetime
-totals (today's minus yesterday's snapshot, or the whole total on the post's creation day), marked
-"derived"; else the lifetime total itself, marked "lifetime"; else nothing, "unavailable", with the reason.
-Derived values are computed here on every read, never stored, so a later measured value or snapshot
-changes them with it.
+totals (today's minus yesterday's snapshot when they were read at different moments, or the whole total
+on the post's creation day), marked "derived"; else the lifetime total itself, marked "lifetime"; else
+nothing, "unavailable", with the reason. Derived values are computed here on every read, never stored, so a
+later measured value or snapshot changes them with it.
 """
 
 from __future__ import annotations
@@ -38,6 +38,15 @@ def _number(value: float) -> float | int:
     return int(value) if float(value).is_integer() else value
 
 
+def _read_apart(before: DaySnapshot, row: DaySnapshot, metric: str) -> bool:
+    """Both days hold `metric`'s lifetime total, read at different moments: their difference is what
+    happened in between. One reading stored for two days (a read just after midnight counts for the day
+    before as well as for today) says nothing of today: its delta would be a 0 nobody measured."""
+    if metric not in before.lifetime:
+        return False
+    return before.as_of is None or row.as_of is None or row.as_of > before.as_of
+
+
 def post_days(rows: Sequence[DaySnapshot]) -> list[SeriesDay]:
     """The days of one post (its snapshots, any order), each metric resolved as the module says."""
     ordered = sorted(rows, key=lambda row: row.day)
@@ -53,7 +62,7 @@ def post_days(rows: Sequence[DaySnapshot]) -> list[SeriesDay]:
             source = row.source(metric)
             if source == "measured" and metric in row.values:
                 metrics[metric], provenance[metric] = _number(row.values[metric]), "measured"
-            elif metric in row.lifetime and before is not None and metric in before.lifetime:
+            elif metric in row.lifetime and before is not None and _read_apart(before, row, metric):
                 delta = row.lifetime[metric] - before.lifetime[metric]
                 metrics[metric], provenance[metric] = _number(delta), "derived"
             elif metric in row.lifetime and before is None and created_today:

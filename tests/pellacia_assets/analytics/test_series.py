@@ -41,6 +41,24 @@ def test_consecutive_lifetime_snapshots_give_derived_daily_deltas() -> None:
         assert day["provisional"] is False
 
 
+def test_one_reading_stored_for_two_days_is_no_delta() -> None:
+    """Read at 00:30, a lifetime total counts for the day before and for today: both days hold the same
+    reading, and today's difference (0) was never measured; today keeps the total as a lifetime figure."""
+    reading = datetime(2026, 3, 2, 0, 30, tzinfo=UTC)
+    rows = [
+        day_of(day=D1 - timedelta(days=1), platform="tiktok", post_id="v1", lifetime={"views": 90},
+               as_of=at(D1 - timedelta(days=1), 12)),
+        day_of(day=D1, platform="tiktok", post_id="v1", lifetime={"views": 100}, as_of=reading),
+        day_of(day=D2, platform="tiktok", post_id="v1", lifetime={"views": 100}, as_of=reading),
+    ]  # fmt: skip
+    days = history(rows, "tiktok", "v1")["days"]
+    assert [(day["metrics"]["views"], day["provenance"]["views"]) for day in days] == [
+        (90, "lifetime"),
+        (10, "derived"),
+        (100, "lifetime"),
+    ]
+
+
 def test_the_creation_day_s_total_is_that_day_s_delta() -> None:
     created = datetime(2026, 3, 1, 9, tzinfo=UTC)
     rows = [
