@@ -27,7 +27,7 @@ from pellacia_assets.cli.production import (
     cmd_story_list,
 )
 from pellacia_assets.cli.serve import ServeError, cmd_serve
-from pellacia_assets.observability.logs import configure_logging
+from pellacia_assets.observability.logs import logging_configured
 from pellacia_assets.settings import Settings
 from pellacia_assets.stories.loading import StoryError
 
@@ -194,8 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings.from_env()
     handled = _operator_errors()
     try:
-        configure_logging(default_level="WARNING")
-        code: int = args.handler(settings, args)
+        with logging_configured(default_level="WARNING"):
+            code: int = args.handler(settings, args)
         sys.stdout.flush()
     except BrokenPipeError:
         return _output_closed()

@@ -114,7 +114,21 @@ class TextFormatter(logging.Formatter):
 
 
 class _PellaciaHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """The handler `configure_logging` installs, told apart from others so a second call replaces it."""
+    """The handler `configure_logging` installs, told apart from others so a second call replaces it.
+    Without a stream of its own it writes to whatever `sys.stderr` is when a record comes, as Python's
+    last-resort handler does, so a replaced stderr (a test's capture, a closed pipe) is never written to."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        super().__init__(stream)
+        self._own_stream = stream
+
+    @property
+    def stream(self) -> TextIO:
+        return self._own_stream if self._own_stream is not None else sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO | None) -> None:
+        self._own_stream = value
 
 
 def log_format(value: str | None = None) -> str:
@@ -154,7 +168,24 @@ def configure_logging(
     root = logging.getLogger()
     for handler in [h for h in root.handlers if isinstance(h, _PellaciaHandler)]:
         root.removeHandler(handler)
-    handler = _PellaciaHandler(stream if stream is not None else sys.stderr)
+    handler = _PellaciaHandler(stream)
     handler.setFormatter(formatter_for(log_format(fmt)))
     root.addHandler(handler)
     root.setLevel(log_level(level, default_level))
+
+
+@contextmanager
+def logging_configured(default_level: str = "INFO") -> Iterator[None]:
+    """`configure_logging` for the length of a block (one CLI command), then the root logger as it was:
+    a command run in-process (a test, a notebook) leaves no handler behind."""
+    root = logging.getLogger()
+    level, previous = root.level, [h for h in root.handlers if isinstance(h, _PellaciaHandler)]
+    configure_logging(default_level=default_level)
+    try:
+        yield
+    finally:
+        for handler in [h for h in root.handlers if isinstance(h, _PellaciaHandler)]:
+            root.removeHandler(handler)
+        for handler in previous:
+            root.addHandler(handler)
+        root.setLevel(level)

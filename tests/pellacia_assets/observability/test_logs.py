@@ -18,6 +18,7 @@ from pellacia_assets.observability.logs import (
     correlation,
     current_correlation,
     log_format,
+    logging_configured,
 )
 
 log = logging.getLogger("pellacia.test")
@@ -100,11 +101,12 @@ def test_text_lines_append_the_correlation() -> None:
 
 def test_configuring_again_replaces_only_our_handler() -> None:
     root = logging.getLogger()
-    others = len(root.handlers)
+    others = [h for h in root.handlers if type(h).__name__ != "_PellaciaHandler"]
     first, second = io.StringIO(), io.StringIO()
     configure_logging(fmt="json", stream=first)
     configure_logging(fmt="json", level="WARNING", stream=second)
-    assert len(root.handlers) == others + 1
+    assert [h for h in root.handlers if type(h).__name__ != "_PellaciaHandler"] == others
+    assert len(root.handlers) == len(others) + 1
     log.info("dropped")
     log.warning("kept")
     assert first.getvalue() == ""
@@ -121,3 +123,22 @@ def test_unknown_settings_are_refused_by_name(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("PELLACIA_LOG_LEVEL", "chatty")
     with pytest.raises(LogConfigError, match="PELLACIA_LOG_LEVEL"):
         configure_logging()
+
+
+def test_a_command_leaves_no_handler_behind_and_writes_to_stderr_as_it_is_then(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`pellacia-dist` runs a command inside `logging_configured`: its warnings go to the stderr of the
+    moment (a test's capture here), and afterwards the root logger is as it was."""
+    monkeypatch.delenv("PELLACIA_LOG_FORMAT", raising=False)
+    monkeypatch.delenv("PELLACIA_LOG_LEVEL", raising=False)
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    with logging_configured(default_level="WARNING"):
+        log.info("quiet")
+        log.warning("shown")
+    assert root.handlers == before and root.level == level
+    err = capsys.readouterr().err
+    assert "shown" in err and "quiet" not in err
+    log.warning("after the command")
+    assert "after the command" not in capsys.readouterr().err
