@@ -14,6 +14,7 @@ import dagster as dg
 
 from pellacia_assets.analytics.collect import refill_days
 from pellacia_assets.assets.analytics import post_metrics
+from pellacia_assets.observability.dagster_logging import run_logging_config
 from resources.database.resource import DatabaseResource
 from resources.platforms import PLATFORMS
 from schedules.timing import LOW_PRIORITY
@@ -41,6 +42,7 @@ def analytics_requests(scheduled: datetime, refills: Mapping[str, Sequence[date]
         dg.RunRequest(
             run_key=f"post_metrics-{day}-{platform}",
             partition_key=partition(day, platform),
+            run_config=run_logging_config(),
             tags=ANALYTICS_TAGS,
         )
         for platform in PLATFORMS
@@ -53,6 +55,7 @@ def analytics_requests(scheduled: datetime, refills: Mapping[str, Sequence[date]
                 dg.RunRequest(
                     run_key=f"post_metrics-refill-{refill}-{platform}-{scheduled.date()}",
                     partition_key=partition(refill, platform),
+                    run_config=run_logging_config(),
                     tags=ANALYTICS_TAGS,
                 )
             )

@@ -5,6 +5,7 @@ from datetime import timedelta
 import dagster as dg
 
 from pellacia_assets.cleanup import clean_media
+from pellacia_assets.observability.dagster_logging import run_logging_config
 from pellacia_assets.posting.policy import timezone_name
 from pellacia_assets.settings import Settings
 from resources.database.resource import DatabaseResource
@@ -45,6 +46,7 @@ def cleanup_job() -> None:
 
 
 cleanup_schedule = dg.ScheduleDefinition(
+    run_config=run_logging_config(),
     name="nightly_cleanup",
     job=cleanup_job,
     cron_schedule="30 3 * * *",

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from pellacia_assets.observability.dagster_logging import run_logging_config
 from pellacia_assets.posting.policy import timezone_name
 from resources.alerts.digest import digest_text
 from resources.alerts.resource import AlertsResource
@@ -33,6 +34,7 @@ def digest_job() -> None:
 
 
 digest_schedule = dg.ScheduleDefinition(
+    run_config=run_logging_config(),
     name="daily_digest",
     job=digest_job,
     cron_schedule="0 8 * * *",

@@ -17,6 +17,7 @@ import dagster as dg
 from sqlalchemy.orm import Session, sessionmaker
 
 from pellacia_assets.assets.posts import post_asset_name
+from pellacia_assets.observability.dagster_logging import run_logging_config
 from pellacia_assets.partitions import story_partitions
 from pellacia_assets.posting.dispatch import (
     DISPATCH_LOCK,
@@ -86,6 +87,7 @@ def release_ended_runs(
 def run_request(dispatch: Dispatch) -> dg.RunRequest:
     return dg.RunRequest(
         asset_selection=[dg.AssetKey(post_asset_name(dispatch.platform))],
+        run_config=run_logging_config(),
         partition_key=dispatch.story_key,
         run_key=dispatch.run_key,
         tags={

@@ -44,6 +44,7 @@ from pellacia_assets.delivery.normalise import unfixable_problems
 from pellacia_assets.delivery.sidecar import Delivery, DeliveryError, read_sidecar
 from pellacia_assets.jobs import delivery_job
 from pellacia_assets.manual_queue import send_to_manual
+from pellacia_assets.observability.dagster_logging import run_logging_config
 from pellacia_assets.partitions import story_partitions
 from pellacia_assets.posting.policy import PostingPolicy
 from pellacia_assets.rendering.errors import MediaError
@@ -213,6 +214,7 @@ def phase05_drops(
             dg.RunRequest(
                 partition_key=record.key,
                 run_key=f"{record.key}:{candidate.size}:{candidate.mtime_ns}",
+                run_config=run_logging_config(),
                 tags={"dagster/priority": str(RUN_PRIORITY[lane])},
             )
         )

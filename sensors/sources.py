@@ -15,6 +15,7 @@ import json
 import dagster as dg
 
 from pellacia_assets.jobs import production_job
+from pellacia_assets.observability.dagster_logging import run_logging_config
 from pellacia_assets.partitions import story_partitions
 from pellacia_assets.sources.base import SourceConfigError, poll
 from pellacia_assets.sources.registry import SOURCE_KINDS, source_named
@@ -92,6 +93,7 @@ def approved_stories(
             dg.RunRequest(
                 partition_key=key,
                 run_key=f"produce:{key}",
+                run_config=run_logging_config(),
                 tags={"dagster/priority": PRIORITY_TAGS.get(priority, "0")},
             )
             for key, priority in ready

@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 
 from pellacia_assets.jobs import production_job
+from pellacia_assets.observability.dagster_logging import run_logging_config
 from pellacia_assets.partitions import story_partitions
 from pellacia_assets.settings import Settings
 from pellacia_assets.stories.loading import StoryError, read_story_file
@@ -61,6 +62,7 @@ def story_inbox(
             dg.RunRequest(
                 partition_key=record.key,
                 run_key=f"{record.key}:{digest}",
+                run_config=run_logging_config(),
                 tags={"dagster/priority": PRIORITY_TAGS.get(record.priority, "0")},
             )
         )

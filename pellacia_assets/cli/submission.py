@@ -24,6 +24,7 @@ from pellacia_assets.cli.production import prepare, require_stories, run_job
 from pellacia_assets.cli.serve import ServeError, running_serve
 from pellacia_assets.delivery.sidecar import DeliveryError, schedule_time
 from pellacia_assets.delivery.sidecar import zone_named as sidecar_zone
+from pellacia_assets.observability.dagster_logging import run_logging_config
 from pellacia_assets.publishing import UploadTarget
 from pellacia_assets.settings import Settings
 from resources.database.post_queue import RUN_PRIORITY, QueueError
@@ -69,6 +70,7 @@ def submit_run(address: str, job_name: str, partition_key: str, tags: Mapping[st
         run_id: str = client.submit_job_execution(
             job_name,
             repository_location_name=REPOSITORY_LOCATION,
+            run_config=run_logging_config(),
             tags={**(tags or {}), PARTITION_TAG: partition_key},
         )
     except DagsterGraphQLClientError as error:

@@ -68,3 +68,10 @@ def dagster_loggers() -> dict[str, dg.LoggerDefinition]:
     """The loggers for `Definitions(loggers=...)`: ours in place of Dagster's console logger when
     PELLACIA_LOG_FORMAT=json, none (Dagster's default) otherwise."""
     return {"console": pellacia_json_logger} if log_format() == "json" else {}
+
+
+def run_logging_config() -> dict[str, Any]:
+    """The run config that starts the `console` logger, for the runs sensors, schedules and `serve`
+    submissions launch: Dagster starts only the loggers a run's config names, so without it those runs
+    would log with its default logger rather than ours."""
+    return {"loggers": {"console": {}}} if log_format() == "json" else {}

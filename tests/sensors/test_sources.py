@@ -63,3 +63,26 @@ def test_an_unconfigured_source_sensor_says_which_variable_is_missing(
     assert (
         tick.skip_message.startswith("reddit is not configured: ") and "PELLACIA_REDDIT_" in tick.skip_message
     )
+
+
+def test_with_json_logs_the_runs_a_sensor_launches_start_the_json_logger(
+    pellacia_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dagster starts only the loggers a run's config names: a sensor's run request names ours when
+    PELLACIA_LOG_FORMAT=json, and that config is valid for the job it launches."""
+    from pellacia_assets.definitions import defs
+
+    monkeypatch.setenv("PELLACIA_LOG_FORMAT", "json")
+    database = DatabaseResource(url=Settings.from_env().database_url)
+    with transaction(database.session_factory()) as session:
+        admit(session, _record("article-auto", "article"), approval="approved")
+    with dg.instance_for_test() as instance:
+        result = approved_stories(
+            dg.build_sensor_context(instance=instance, resources={"database": database})
+        )
+    assert isinstance(result, dg.SensorResult)
+    [request] = result.run_requests or []
+    assert request.run_config == {"loggers": {"console": {}}}
+    job = defs().resolve_job_def("production")
+    assert job.loggers["console"].description is not None and "JSON" in job.loggers["console"].description
+    assert dg.validate_run_config(job, request.run_config)
