@@ -75,7 +75,7 @@ class FeedsUnreachableError(RuntimeError):
 
 
 class _TooLargeError(Exception):
-    pass
+    """A page that grew past the size limit while it was read (its declared size was missing or lied)."""
 
 
 @dataclass(frozen=True)
