@@ -253,9 +253,12 @@ def test_upload_wait_with_serve_running_stops_when_the_delivery_run_ends_without
     waiting = threading.Thread(target=lambda: codes.append(main(argv)), daemon=True)
     waiting.start()
     deadline = time.monotonic() + 60
+    queued = dg.RunsFilter(tags={"dagster/partition": key}, statuses=[dg.DagsterRunStatus.QUEUED])
     with dg.DagsterInstance.get() as instance:
-        while not (runs := instance.get_runs(filters=dg.RunsFilter(tags={"dagster/partition": key}))):
-            assert time.monotonic() < deadline, "no delivery run was submitted"
+        # The webserver creates the run, then enqueues it: a cancel between the two would be undone by the
+        # enqueue, so the run is canceled once it is in the queue, as an operator would see it.
+        while not (runs := instance.get_runs(filters=queued)):
+            assert time.monotonic() < deadline, "no delivery run reached the queue"
             time.sleep(0.2)
         [delivery] = runs
         instance.report_run_canceled(delivery, "canceled on purpose by the test")
