@@ -62,6 +62,8 @@ class Article:
     published: datetime
     summary: str
     broken: str | None = None
+    link: str | None = None  # where the feeds point instead of the site's own page (an off-site entry)
+    moved_to: str | None = None  # the page answers 301 to this address
 
 
 @dataclass
@@ -125,14 +127,16 @@ class NewsSite(SandboxServer):
         feeds: Sequence[str] = (),
         author: str = "Mara Ellison",
         summary: str | None = None,
+        link: str | None = None,
     ) -> str:
-        """Publish an article (generated paragraphs unless given) and list it first in `feeds`; returns
-        its canonical URL."""
+        """Publish an article (generated paragraphs unless given) and list it first in `feeds`, linked at
+        `link` when given (an entry pointing off the site) instead of its page here; returns its
+        canonical URL."""
         body = tuple(paragraphs) if paragraphs is not None else generated_paragraphs(slug, title)
         with self._site_lock:
             published = self.now().replace(microsecond=0) + timedelta(seconds=len(self._articles))
             teaser = summary if summary is not None else f"{body[0][:120]}…" if body else title
-            self._articles[slug] = Article(slug, title, body, author, published, teaser)
+            self._articles[slug] = Article(slug, title, body, author, published, teaser, link=link)
             for name in feeds:
                 feed = self._feeds[name]
                 if slug in feed.slugs:
@@ -151,6 +155,12 @@ class NewsSite(SandboxServer):
     def mend_article(self, slug: str) -> None:
         with self._site_lock:
             self._articles[slug].broken = None
+            self._articles[slug].moved_to = None
+
+    def move_article(self, slug: str, location: str) -> None:
+        """Make the article's page answer 301 Moved Permanently to `location`."""
+        with self._site_lock:
+            self._articles[slug].moved_to = location
 
     def serve_at_feed(self, name: str, what: str) -> None:
         """What the feed's paths serve: "feed" (the feed), "html" (the home page, as a mistyped feed URL
@@ -231,6 +241,8 @@ class NewsSite(SandboxServer):
             article = self._articles.get(request.params["slug"])
         if article is None or article.broken == "404":
             return _not_found()
+        if article.moved_to is not None:
+            return Response(301, b"", {"Location": article.moved_to}, content_type=HTML_TYPE)
         if article.broken == "500":
             page = "<!doctype html><html><body><h1>500 Internal Server Error</h1></body></html>"
             return Response(500, page.encode(), content_type=HTML_TYPE)
@@ -249,7 +261,10 @@ class NewsSite(SandboxServer):
 
     # --- documents ----------------------------------------------------------------------------------------
 
-    def _tracked_link(self, slug: str, feed: Feed) -> str:
+    def _tracked_link(self, article: Article, feed: Feed) -> str:
+        if article.link is not None:
+            return article.link
+        slug = article.slug
         if feed.links == "amp":
             return self.url("api", f"/amp/articles/{slug}")
         return f"{self.article_url(slug)}?utm_source={feed.name}&utm_medium=rss"
@@ -258,7 +273,7 @@ class NewsSite(SandboxServer):
         items = "".join(
             "<item>"
             f"<title>{escape(a.title)}</title>"
-            f"<link>{escape(self._tracked_link(a.slug, feed))}</link>"
+            f"<link>{escape(self._tracked_link(a, feed))}</link>"
             f'<guid isPermaLink="false">{escape(self._entry_id(a))}</guid>'
             f"<pubDate>{_http_date(int(a.published.timestamp()))}</pubDate>"
             f"<dc:creator>{escape(a.author)}</dc:creator>"
@@ -283,7 +298,7 @@ class NewsSite(SandboxServer):
         entries = "".join(
             "<entry>"
             f"<title>{escape(a.title)}</title>"
-            f'<link rel="alternate" type="text/html" href={quoteattr(self._tracked_link(a.slug, feed))}/>'
+            f'<link rel="alternate" type="text/html" href={quoteattr(self._tracked_link(a, feed))}/>'
             f"<id>{escape(self._entry_id(a))}</id>"
             f"<published>{a.published.isoformat()}</published>"
             f"<updated>{a.published.isoformat()}</updated>"

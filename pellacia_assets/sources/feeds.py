@@ -30,6 +30,12 @@ import httpx
 import trafilatura
 from lxml.html import HtmlElement
 
+from pellacia_assets.sources.addresses import (
+    InternalAddressError,
+    internal_addresses_of,
+    private_allowed,
+    public_transport,
+)
 from pellacia_assets.sources.base import (
     Candidate,
     Fetch,
@@ -48,6 +54,7 @@ MAX_PAGE_BYTES = 5 * 1024 * 1024
 TIMEOUT_S = 15.0
 SEEN_LIMIT = 1000  # per feed: more than any feed lists at once, so no listed entry is read twice
 RETRY_NOTE = "it is tried again at the next poll"
+PRIVATE_NOTE = "not read (PELLACIA_FEEDS_ALLOW_PRIVATE=1 allows internal addresses)"
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 MAX_LANGUAGE_TAG = 16  # stories.language
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
@@ -117,13 +124,17 @@ class _Entry:
 @dataclass
 class FeedsSource:
     """The feeds in `feeds` (RSS 2.0 or Atom URLs), read in order; at most `max_items` new entries of each
-    feed per poll, articles shorter than `min_words` skipped."""
+    feed per poll, articles shorter than `min_words` skipped.
+
+    Article pages (and every redirect) may reach only public addresses and the internal ones the feeds'
+    own hosts resolve to (an intranet feed's pages); `allow_private` lifts that for every address."""
 
     feeds: tuple[str, ...]
     min_words: int = DEFAULT_MIN_WORDS
     max_items: int = DEFAULT_MAX_ITEMS
     max_page_bytes: int = MAX_PAGE_BYTES
     timeout_s: float = TIMEOUT_S
+    allow_private: bool = False
     name: str = field(default="feeds", init=False)
 
     def fetch(self, cursor: dict[str, Any]) -> Fetch:
@@ -134,8 +145,18 @@ class FeedsSource:
         unreachable: list[str] = []
         timeout = httpx.Timeout(self.timeout_s, connect=min(5.0, self.timeout_s))
         headers = {"User-Agent": USER_AGENT}
+        transport = None
+        if not self.allow_private:
+            chosen = internal_addresses_of(urlsplit(url).hostname or "" for url in self.feeds)
+            transport = public_transport(_tls_context(), chosen)
         with httpx.Client(
-            headers=headers, timeout=timeout, follow_redirects=True, max_redirects=5, verify=_tls_context()
+            headers=headers,
+            timeout=timeout,
+            follow_redirects=True,
+            max_redirects=5,
+            verify=_tls_context(),
+            transport=transport,
+            trust_env=False,  # direct: through a proxy, the address dialled would be the proxy's
         ) as client:
             for feed_url in self.feeds:
                 state = known.get(feed_url)
@@ -172,6 +193,11 @@ class FeedsSource:
             page = self._download(client, feed_url, {"Accept": accept, **conditional})
         except _TooLargeError:
             fetched.skipped.append(Skip(feed_url, f"the feed is larger than {self._limit_text()}; not read"))
+            return state
+        except InternalAddressError as error:
+            fetched.skipped.append(
+                Skip(feed_url, f"the feed redirects to an internal address, {error.where}; {PRIVATE_NOTE}")
+            )
             return state
         except httpx.TransportError:
             raise  # fetch() notes an unreachable feed
@@ -248,6 +274,10 @@ class FeedsSource:
         except _TooLargeError:
             return _Outcome(
                 skip=Skip(link, f"the article page is larger than {self._limit_text()}; not read")
+            )
+        except InternalAddressError as error:
+            return _Outcome(
+                skip=Skip(link, f"the article page is on an internal address, {error.where}; {PRIVATE_NOTE}")
             )
         except httpx.UnsupportedProtocol as error:  # a redirect to a mailto:, ftp: ... address
             return _Outcome(skip=Skip(link, f"the article page could not be read ({_describe(error)})"))
@@ -366,7 +396,7 @@ class FeedsSource:
 
 def from_env() -> FeedsSource:
     """The feeds source as configured: PELLACIA_FEEDS (comma-separated feed URLs), and optionally
-    PELLACIA_FEEDS_MIN_WORDS and PELLACIA_FEEDS_MAX_ITEMS."""
+    PELLACIA_FEEDS_MIN_WORDS, PELLACIA_FEEDS_MAX_ITEMS and PELLACIA_FEEDS_ALLOW_PRIVATE."""
     raw = os.environ.get("PELLACIA_FEEDS", "").strip()
     if not raw:
         raise SourceConfigError(
@@ -385,6 +415,7 @@ def from_env() -> FeedsSource:
         feeds=tuple(feeds),
         min_words=_whole_number("PELLACIA_FEEDS_MIN_WORDS", DEFAULT_MIN_WORDS, minimum=0),
         max_items=_whole_number("PELLACIA_FEEDS_MAX_ITEMS", DEFAULT_MAX_ITEMS, minimum=1),
+        allow_private=private_allowed("PELLACIA_FEEDS_ALLOW_PRIVATE"),
     )
 
 

@@ -16,10 +16,8 @@ and the API import this module for `LinkError` and `SOURCE_KIND` alone.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import os
 import re
-import socket
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -27,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from pellacia_assets.sources.addresses import is_internal, private_allowed, resolve
 from pellacia_assets.sources.base import Candidate, Fetch, Skip, SourceConfigError, canonical_url, url_hash
 from pellacia_assets.stories.loading import SourceRecord, strip_controls
 from pellacia_assets.stories.model import Byline
@@ -115,15 +114,15 @@ def require_public_host(url: str) -> None:
     """Refuse a link whose host resolves to a loopback, private, link-local or otherwise internal
     address: a link added through the API must not make the factory fetch from inside its own network.
     `PELLACIA_LINKS_ALLOW_PRIVATE=1` allows them (a local test site, an intranet video server)."""
-    if os.environ.get("PELLACIA_LINKS_ALLOW_PRIVATE", "").strip().lower() in ("1", "true", "yes"):
+    if private_allowed("PELLACIA_LINKS_ALLOW_PRIVATE"):
         return
     host = urlsplit(check_url(url)).hostname or ""
     try:
-        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
+        addresses = resolve(host)
     except (OSError, UnicodeError) as error:
         raise LinkError(f"{url[:200]!r}: cannot resolve {host!r} ({error})") from None
     for address in sorted(addresses):
-        if not ipaddress.ip_address(address.split("%")[0]).is_global:
+        if is_internal(address):
             raise LinkError(
                 f"{url[:200]!r}: {host} is an internal address ({address}); "
                 "set PELLACIA_LINKS_ALLOW_PRIVATE=1 to allow such links"

@@ -262,6 +262,62 @@ def test_an_article_that_failed_for_now_is_tried_again_and_a_missing_one_is_not(
     assert site.not_modified(site.feed_url(feed)) == 1  # nothing left to retry: validators kept
 
 
+METADATA_SERVICE = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
+INTERNAL_NOTE = "not read (PELLACIA_FEEDS_ALLOW_PRIVATE=1 allows internal addresses)"
+
+
+def test_an_entry_pointing_into_the_factorys_network_is_skipped_and_never_fetched(
+    site: NewsSite, feed: str, factory: sessionmaker[Session]
+) -> None:
+    """A hijacked feed names the cloud metadata service as an article: refused where the socket would
+    be opened (nothing is dialled there), recorded once, and not retried."""
+    good = article(site, [feed])
+    article(site, [feed], link=METADATA_SERVICE)
+    reader = source(site, feed)
+
+    report = poll(reader, factory)
+
+    assert [a.key for a in report.added] == [key_of(site, good)]
+    [skip] = report.skipped
+    assert skip.ref == METADATA_SERVICE
+    assert skip.reason == f"the article page is on an internal address, 169.254.169.254; {INTERNAL_NOTE}"
+    site.add_article("later", "A later report", feeds=[feed])
+    assert poll(reader, factory).skipped == []  # settled: not tried again
+
+
+def test_an_article_redirecting_into_the_factorys_network_is_skipped(
+    site: NewsSite, feed: str, factory: sessionmaker[Session]
+) -> None:
+    """The page itself is on the feed's site, but answers 301 to an internal address that is not the
+    feed's: the redirect is refused at the hop, the other articles are admitted."""
+    good, moved = article(site, [feed]), article(site, [feed])
+    site.move_article(moved, "http://10.20.30.40:8080/admin/export")
+
+    report = poll(source(site, feed), factory)
+
+    assert [a.key for a in report.added] == [key_of(site, good)]
+    [skip] = report.skipped
+    assert skip.ref.startswith(site.article_url(moved))
+    assert skip.reason == f"the article page is on an internal address, 10.20.30.40; {INTERNAL_NOTE}"
+
+
+def test_another_loopback_address_than_the_feeds_own_is_refused_unless_private_is_allowed(
+    site: NewsSite, feed: str
+) -> None:
+    """The feed's own host (here 127.0.0.1, an operator's choice) may serve its articles; 127.0.0.2 is
+    another internal address, read only with `allow_private`."""
+    elsewhere = site.article_url("x").replace("127.0.0.1", "127.0.0.2")
+    article(site, [feed], link=elsewhere)
+
+    guarded = source(site, feed).fetch({})
+    [skip] = guarded.skipped
+    assert skip.reason == f"the article page is on an internal address, 127.0.0.2; {INTERNAL_NOTE}"
+
+    open_reader = source(site, feed, allow_private=True).fetch({})
+    [dialled] = open_reader.skipped  # the sandbox listens on 127.0.0.1 only: dialled, and refused there
+    assert dialled.reason.startswith("the article page could not be reached")
+
+
 def test_a_short_article_is_skipped_with_the_word_count(site: NewsSite, feed: str) -> None:
     short = article(site, [feed], paragraphs=["The bakery on Quay Street has a new owner."])
     fetched = source(site, feed).fetch({})
@@ -342,15 +398,19 @@ def test_from_env_reads_the_feeds_and_limits(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv(
         "PELLACIA_FEEDS", " https://a.example/rss , https://b.example/atom.xml,,https://a.example/rss"
     )
+    monkeypatch.delenv("PELLACIA_FEEDS_ALLOW_PRIVATE", raising=False)
     monkeypatch.setenv("PELLACIA_FEEDS_MIN_WORDS", "120")
     monkeypatch.setenv("PELLACIA_FEEDS_MAX_ITEMS", "5")
     configured = from_env()
     assert configured.name == "feeds"
     assert configured.feeds == ("https://a.example/rss", "https://b.example/atom.xml")
     assert (configured.min_words, configured.max_items) == (120, 5)
+    assert configured.allow_private is False
     monkeypatch.delenv("PELLACIA_FEEDS_MIN_WORDS")
     monkeypatch.delenv("PELLACIA_FEEDS_MAX_ITEMS")
     assert (from_env().min_words, from_env().max_items) == (80, 20)
+    monkeypatch.setenv("PELLACIA_FEEDS_ALLOW_PRIVATE", "1")
+    assert from_env().allow_private is True
 
 
 @pytest.mark.parametrize(
