@@ -186,7 +186,14 @@ def publish_video(
     (one file to several platforms is hashed once).
     """
     say = log or (lambda line: logger.info("%s", line))
-    target = LedgerTarget(story_key, part, client.platform, client.account, digest or sha256_of(post.video))
+    target = LedgerTarget(
+        story_key,
+        part,
+        client.platform,
+        client.account,
+        digest or sha256_of(post.video),
+        video_bytes=post.video.stat().st_size,
+    )
     claim = claim_entry(
         factory,
         target,

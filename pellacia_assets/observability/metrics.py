@@ -9,8 +9,8 @@ down; publish latency is a histogram, since a published ledger row stays publish
     pellacia_posts{platform, state}                 publish-ledger rows (published, failed, ...)
     pellacia_queue_depth{platform, lane, state}     posts waiting in the posting queue (queued, due)
     pellacia_publish_latency_seconds{platform}      ledger intent written -> post live (histogram)
-    pellacia_uploaded_bytes{platform}               bytes of the published videos still in the media store
-    pellacia_published_unmeasured{platform}         published posts whose video the store no longer has
+    pellacia_uploaded_bytes{platform}               bytes of the published videos (the ledger's record)
+    pellacia_published_unmeasured{platform}         published posts whose size nobody kept (older rows)
     pellacia_alerts_sent{channel}                   incidents each alert channel delivered
     pellacia_alert_incidents{status}                alert incidents, open and resolved
     pellacia_manual_entries{status, reason}         manual-queue entries
@@ -88,15 +88,15 @@ def read_snapshot(session: Session, store: MediaStore) -> Snapshot:
         snapshot.queue[(platform, lane, state)] = count
     published = session.execute(
         select(LedgerEntry.story_key, LedgerEntry.part, LedgerEntry.platform, LedgerEntry.created_at,
-               LedgerEntry.published_at)
+               LedgerEntry.published_at, LedgerEntry.video_bytes)
         .where(LedgerEntry.state == "published")
     )  # fmt: skip
     manifests: dict[str, VideoManifest | None] = {}
-    for story_key, part, platform, created_at, published_at in published:
+    for story_key, part, platform, created_at, published_at, video_bytes in published:
         if published_at is not None and created_at is not None:
             seconds = (as_utc(published_at) - as_utc(created_at)).total_seconds()
             snapshot.latencies[platform].append(max(seconds, 0.0))
-        size = _video_size(store, manifests, story_key, part)
+        size = video_bytes if video_bytes is not None else _video_size(store, manifests, story_key, part)
         if size is None:
             snapshot.unmeasured[(platform,)] += 1
         else:
@@ -114,8 +114,8 @@ def read_snapshot(session: Session, store: MediaStore) -> Snapshot:
 def _video_size(
     store: MediaStore, manifests: dict[str, VideoManifest | None], story_key: str, part: int
 ) -> int | None:
-    """The size the video asset measured for a story part, while its files are in the store (cleanup
-    removes published videos after a while; then it is unknown)."""
+    """For a row published before the ledger kept sizes: the size the video asset measured for the part,
+    while its files are in the store (cleanup removes published videos after a while; then unknown)."""
     if story_key not in manifests:
         try:
             manifests[story_key] = load_video(store, story_key)

@@ -60,6 +60,7 @@ class LedgerTarget:
     platform: str
     account: str
     video_sha256: str
+    video_bytes: int | None = None
 
 
 class LedgerJournal:
@@ -425,6 +426,7 @@ def _create_or_reset(
             platform=target.platform,
             account=target.account,
             video_sha256=target.video_sha256,
+            video_bytes=target.video_bytes,
             state="planned",
             platform_ids={},
             allow_duplicate=allow_duplicate,
@@ -433,7 +435,10 @@ def _create_or_reset(
         session.add(entry)
     elif entry.video_sha256 != target.video_sha256 and entry.state in ("planned", "failed"):
         entry.video_sha256 = target.video_sha256
+        entry.video_bytes = target.video_bytes
         entry.platform_ids = {}
+    elif entry.video_bytes is None and entry.video_sha256 == target.video_sha256:
+        entry.video_bytes = target.video_bytes
     session.flush()
     return entry
 

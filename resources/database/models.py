@@ -12,6 +12,7 @@ from typing import Any, ClassVar, overload
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -101,6 +102,8 @@ class LedgerEntry(Base):
     platform: Mapped[str] = mapped_column(String(24))
     account: Mapped[str] = mapped_column(String(200))
     video_sha256: Mapped[str] = mapped_column(String(64))
+    # The size of the file this row sends (None on rows written before the ledger kept it).
+    video_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     state: Mapped[str] = mapped_column(String(16), default="planned")
     platform_ids: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     post_id: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from pellacia_assets.cli import main
 from pellacia_assets.publishing import upload_request_key
 from pellacia_assets.settings import Settings
 from resources.database.engine import open_database, transaction
 from resources.database.manual import list_entries
-from resources.database.models import ManualQueueItem
+from resources.database.models import LedgerEntry, ManualQueueItem
 from resources.platforms import PLATFORMS
 from resources.platforms.base import CORE_METRICS
 from sandbox.platforms import SandboxSuite
@@ -57,6 +58,9 @@ def test_upload_to_all_six_then_rerun_then_refuse_another_request_then_allow_it(
     for platform in PLATFORMS:
         [post] = sandboxes.servers[platform].posts
         assert post["sha256"] == sha256(video), platform
+    with transaction(open_database(Settings.from_env().database_url)) as session:
+        sizes = {row.platform: row.video_bytes for row in session.scalars(select(LedgerEntry))}
+    assert sizes == dict.fromkeys(PLATFORMS, video.stat().st_size)  # the ledger keeps what went out
 
     # The same request again (whitespace and hashtag spelling aside): what is published is reported as such.
     code, again = main_json(

@@ -31,11 +31,15 @@ def record(key: str) -> SourceRecord:
 
 
 def published(
-    factory: sessionmaker[Session], key: str, platform: str, part: int, after_s: float
+    factory: sessionmaker[Session],
+    key: str,
+    platform: str,
+    part: int,
+    after_s: float,
+    video_bytes: int | None = None,
 ) -> LedgerJournal:
-    journal = open_entry(
-        factory, LedgerTarget(key, part, platform, "main", f"{key}{platform}{part}".ljust(64, "0"))
-    )
+    digest = f"{key}{platform}{part}".ljust(64, "0")
+    journal = open_entry(factory, LedgerTarget(key, part, platform, "main", digest, video_bytes))
     journal.mark_published(f"{key}-{part}", f"https://{platform}.test/{key}-{part}")
     with transaction(factory) as session:  # the intent written `after_s` before the post went live
         live = session.get_one(LedgerEntry, journal.entry_id).published_at
@@ -82,7 +86,8 @@ def seeded(tmp_path: Path) -> tuple[sessionmaker[Session], MediaStore]:
         emit(session, "story.pending", {"key": "manual"})
     published(factory, "flood", "youtube", 1, after_s=30)
     published(factory, "flood", "youtube", 2, after_s=4000)
-    published(factory, "fire", "tiktok", 1, after_s=200_000)  # its video is not in the store
+    published(factory, "fire", "tiktok", 1, after_s=200_000)  # an older row: no size, no video in the store
+    published(factory, "fire", "instagram", 1, after_s=90, video_bytes=3_000_000)  # the ledger kept its size
     open_entry(factory, LedgerTarget("fire", 1, "x", "main", "f" * 64)).mark_failed("refused")  # post.failed
     flood_video = store.asset_dir("flood", "video")
     flood_video.mkdir(parents=True)
@@ -132,6 +137,7 @@ def test_the_metrics_report_the_database(seeded: tuple[sessionmaker[Session], Me
     assert value(samples, "pellacia_uploaded_bytes", platform="youtube") == 1_250_000
     assert value(samples, "pellacia_published_unmeasured", platform="tiktok") == 1
     assert ("pellacia_uploaded_bytes", (("platform", "tiktok"),)) not in samples
+    assert value(samples, "pellacia_uploaded_bytes", platform="instagram") == 3_000_000
     assert value(samples, "pellacia_alerts_sent", channel="telegram") == 2
     assert ("pellacia_alerts_sent", (("channel", "email"),)) not in samples
     assert value(samples, "pellacia_alert_incidents", status="open") == 2

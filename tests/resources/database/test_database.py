@@ -37,7 +37,7 @@ def test_migrations_create_every_table_and_are_idempotent(database_url: str) -> 
     schema = "pellacia" if database_url.startswith("postgresql") else None
     assert set(inspect(engine).get_table_names(schema=schema)) >= TABLES
     with engine.connect() as connection:
-        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0008"
+        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0009"
 
 
 def test_story_and_ledger_round_trip(database_url: str) -> None:

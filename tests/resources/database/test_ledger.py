@@ -85,6 +85,22 @@ def test_a_re_rendered_video_restarts_an_unfinished_entry(factory: sessionmaker[
     assert again.snapshot().video_sha256 == "c" * 64
 
 
+def test_the_row_keeps_the_size_of_the_video_it_sends(factory: sessionmaker[Session]) -> None:
+    """The size is written with the row, filled in on a row written before sizes were kept, and replaced
+    with the video when a re-rendered one restarts the row."""
+    journal = open_entry(factory, LedgerTarget("s1", 1, "youtube", "main", SHA, video_bytes=1_000))
+    assert journal.snapshot().video_bytes == 1_000
+    legacy = open_entry(factory, LedgerTarget("s2", 1, "youtube", "main", "c" * 64))
+    assert legacy.snapshot().video_bytes is None
+    assert (
+        open_entry(factory, LedgerTarget("s2", 1, "youtube", "main", "c" * 64, 2_000)).snapshot().video_bytes
+        == 2_000
+    )
+    journal.mark_failed("refused")
+    rerendered = open_entry(factory, LedgerTarget("s1", 1, "youtube", "main", "b" * 64, video_bytes=1_500))
+    assert rerendered.entry_id == journal.entry_id and rerendered.snapshot().video_bytes == 1_500
+
+
 def test_unknown_story_and_state_are_rejected(factory: sessionmaker[Session]) -> None:
     with pytest.raises(ValueError, match="not in the stories table"):
         open_entry(factory, target(story="nope"))
