@@ -50,7 +50,8 @@ class Fault:
 
     kind: "status" answers `status` with `body`/`headers`; "drop" closes the connection before handling;
     "drop_after_commit" lets the handler commit its effect, then closes the connection unanswered;
-    "delay" sleeps `seconds` first. `times` is how many matching requests it affects.
+    "delay" sleeps `seconds` first; "hold" waits until `release` is set (at most `seconds`). `times` is how
+    many matching requests it affects.
     """
 
     route: str
@@ -60,6 +61,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     times: int = 1
+    release: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass
@@ -299,6 +301,9 @@ class SandboxServer(ABC):
                 if fault is not None and fault.kind == "delay":
                     time.sleep(fault.seconds)
                     fault = None
+                if fault is not None and fault.kind == "hold":
+                    fault.release.wait(fault.seconds)
+                    fault = None
                 if fault is not None and fault.kind == "status":
                     return Response(fault.status, fault.body, dict(fault.headers)), None
                 if fault is not None and fault.kind == "drop":
@@ -405,6 +410,13 @@ class SandboxServer(ABC):
     def delay_next(self, route: str, seconds: float, times: int = 1) -> None:
         """The next `times` requests of `route` are answered `seconds` late."""
         self.inject(Fault(route, kind="delay", seconds=seconds, times=times))
+
+    def hold_next(self, route: str, at_most_s: float = 120.0) -> threading.Event:
+        """The next request of `route` waits until the returned event is set (or `at_most_s` passed), so a
+        test can act while a client is known to be mid-request."""
+        fault = Fault(route, kind="hold", seconds=at_most_s)
+        self.inject(fault)
+        return fault.release
 
     def server_error(self, status: int, route: str) -> Response:
         """The platform's answer to a failure on its side at `route` (each sandbox: its own error body)."""

@@ -549,7 +549,11 @@ class _Run:
                 return
             bar = self.shown(step.progress)
             if bar is not None and progress is not None:
-                percent = _percent(bar.get_attribute("aria-valuenow"))
+                try:
+                    value = bar.get_attribute("aria-valuenow", timeout=POLL_MS)
+                except PlaywrightError:  # the bar went between the look and the read: the upload moved on
+                    value = None
+                percent = _percent(value)
                 if percent is not None and percent != reported:
                     reported = percent
                     progress(size * percent // 100, size)

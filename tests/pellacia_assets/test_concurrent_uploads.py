@@ -132,13 +132,18 @@ def test_a_process_waits_for_the_publisher_and_reports_its_post(
     """The second process starts while the first is mid-post: it says it waits, then reports that post."""
     video = make_video(tmp_path / "short.mp4", seconds=3.2)
     youtube = sandboxes.servers["youtube"]
-    youtube.delay_next("videos_list", 3)
+    release = youtube.hold_next("videos_list")  # the first process stays mid-post until the second waits
     first = start_cli(video, "youtube")
     while ("videos_list", "GET") not in youtube.requests:
         assert first.poll() is None, first.communicate()
         time.sleep(0.05)
     second = start_cli(video, "youtube")
+    assert second.stderr is not None
+    said = ""
+    while "waiting for it" not in said and (line := second.stderr.readline()):
+        said += line
+    release.set()
     [one, two] = [finish(first), finish(second)]
     assert_exactly_once(sandboxes, [one, two], ("youtube",))
-    assert "is publishing this video to account 'default'; waiting for it" in two.stderr
+    assert "is publishing this video to account 'default'; waiting for it" in said, said + two.stderr
     assert results_of(two)[0]["already_published"] is True
