@@ -42,8 +42,14 @@ lint: $(STAMPS)/venv
 typecheck: $(STAMPS)/venv
 	$(BIN)/mypy
 
+# Two workers, each taking whole test files (module-scoped servers stay shared); tests/conftest.py hands
+# out the files with end-to-end tests first, so the longest ones never start last. The schemathesis fuzz
+# runs in a process of its own: under xdist its operations collapse into one unreported test.
+FUZZ := tests/pellacia_assets/api/test_schema_fuzz.py
+
 pytest: $(STAMPS)/test-extras
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile --ignore=$(FUZZ)
+	$(BIN)/pytest $(FUZZ)
 
 test: lint typecheck pytest
 

@@ -166,3 +166,20 @@ def http_exit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
     """A real HTTP exit with BasicAuth (Debian's tinyproxy), shared by a test module."""
     with running(tinyproxy(tmp_path_factory.mktemp("tinyproxy"), user=USER, password=HTTP_PASSWORD)) as proxy:
         yield proxy
+
+
+TESTS_DIR = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The whole-factory end-to-end files (top level of tests/) first, then the other files with
+    end-to-end tests, each file's tests in their own order: on two workers (`make test`) the longest files
+    then start at once instead of last."""
+    slow_files = {item.path for item in items if item.get_closest_marker("e2e") is not None}
+
+    def rank(item: pytest.Item) -> int:
+        if item.path not in slow_files:
+            return 2
+        return 0 if item.path.parent == TESTS_DIR else 1
+
+    items.sort(key=rank)
