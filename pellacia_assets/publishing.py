@@ -164,6 +164,14 @@ class PartPublication:
     via: str = "api"
 
 
+def _size_of(video: Path) -> int | None:
+    """The file's size for the ledger; None when it is gone (a published row settled after cleanup)."""
+    try:
+        return video.stat().st_size
+    except OSError:
+        return None
+
+
 def publish_video(
     client: Publisher,
     factory: sessionmaker[Session],
@@ -192,7 +200,7 @@ def publish_video(
         client.platform,
         client.account,
         digest or sha256_of(post.video),
-        video_bytes=post.video.stat().st_size,
+        video_bytes=_size_of(post.video),
     )
     claim = claim_entry(
         factory,
