@@ -31,7 +31,7 @@ class InternalAddressError(Exception):
 def private_allowed(variable: str) -> bool:
     """Whether the operator set `variable` (e.g. PELLACIA_FEEDS_ALLOW_PRIVATE) to let fetches reach
     internal addresses: a local test site, an intranet server."""
-    return os.environ.get(variable, "").strip().lower() in ("1", "true", "yes")
+    return os.environ.get(variable, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def is_internal(address: str) -> bool:

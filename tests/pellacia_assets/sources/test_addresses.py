@@ -120,7 +120,8 @@ def test_the_operators_internal_hosts_are_the_ones_they_resolve_to() -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "allowed"), [("1", True), ("true", True), ("YES", True), ("0", False), ("", False)]
+    ("value", "allowed"),
+    [("1", True), ("true", True), ("YES", True), ("on", True), ("0", False), ("", False)],
 )
 def test_private_addresses_are_allowed_only_when_the_variable_says_so(
     monkeypatch: pytest.MonkeyPatch, value: str, allowed: bool
